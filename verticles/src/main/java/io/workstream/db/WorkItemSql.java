@@ -1,0 +1,73 @@
+package io.workstream.db;
+
+/** Every SQL statement Workstream runs. Tenant is always {@code $1}. */
+final class WorkItemSql {
+
+  private WorkItemSql() {
+  }
+
+  static final String COLUMNS = "id, project_id, parent_id, type, title, description, status, priority, assignee_id, "
+    + "sprint_id, story_points, position, version, created_at_ms, updated_at_ms, created_by, updated_by";
+
+  static final String SELECT_ITEM = "SELECT " + COLUMNS + " FROM work_items WHERE tenant_id = $1 AND id = $2";
+
+  static final String INSERT_ITEM = "INSERT INTO work_items (tenant_id, " + COLUMNS + ") "
+    + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+
+  /** Compare-and-set on the version the handler computed the change from. */
+  static final String UPDATE_ITEM = "UPDATE work_items SET parent_id = $3, title = $4, description = $5, status = $6, "
+    + "priority = $7, assignee_id = $8, sprint_id = $9, story_points = $10, position = $11, version = $12, "
+    + "updated_at_ms = $13, updated_by = $14 WHERE tenant_id = $1 AND id = $2 AND version = $15";
+
+  static final String LOCK_ITEM = "SELECT project_id, version FROM work_items WHERE tenant_id = $1 AND id = $2 "
+    + "FOR UPDATE";
+
+  static final String ITEM_VERSION = "SELECT version FROM work_items WHERE tenant_id = $1 AND id = $2";
+
+  /** A parent must exist in the project; the share lock keeps a concurrent delete of it out until we commit. */
+  static final String LOCK_PARENT = "SELECT project_id FROM work_items WHERE tenant_id = $1 AND id = $2 FOR SHARE";
+
+  /** Whether $3 is $2 or one of its ancestors: making $2 the parent of $3 would close a cycle. */
+  static final String IS_ANCESTOR_OR_SELF = "WITH RECURSIVE ancestors(id, parent_id) AS ("
+    + " SELECT id, parent_id FROM work_items WHERE tenant_id = $1 AND id = $2"
+    + " UNION SELECT w.id, w.parent_id FROM work_items w JOIN ancestors a ON w.id = a.parent_id AND w.tenant_id = $1)"
+    + " SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = $3)";
+
+  static final String HAS_CHILDREN = "SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND parent_id = $2)";
+
+  static final String DELETE_ITEM = "DELETE FROM work_items WHERE tenant_id = $1 AND id = $2";
+
+  /** Page of a project ordered by (updated_at_ms, id), after the cursor $4/$5. */
+  static final String LIST_ITEMS = "SELECT " + COLUMNS + " FROM work_items WHERE tenant_id = $1 AND project_id = $2 "
+    + "AND updated_at_ms >= $3 AND (updated_at_ms, id) > ($4, $5) ORDER BY updated_at_ms, id LIMIT $6";
+
+  static final String NEXT_SEQ = "INSERT INTO project_sequences (tenant_id, project_id, last_seq) VALUES ($1, $2, 1) "
+    + "ON CONFLICT (tenant_id, project_id) DO UPDATE SET last_seq = project_sequences.last_seq + 1 RETURNING last_seq";
+
+  static final String CURRENT_SEQ = "SELECT last_seq FROM project_sequences WHERE tenant_id = $1 AND project_id = $2";
+
+  static final String INSERT_EVENT = "INSERT INTO change_events (tenant_id, project_id, seq, occurred_at_ms, event) "
+    + "VALUES ($1, $2, $3, $4, $5)";
+
+  static final String READ_EVENTS = "SELECT seq, event FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
+    + "AND seq > $3 AND seq <= $4 ORDER BY seq";
+
+  /** Keeps the newest events of a project: removes those at or below $3. */
+  static final String PRUNE_PROJECT_EVENTS = "DELETE FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
+    + "AND seq <= $3";
+
+  static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE occurred_at_ms < $1";
+
+  static final String CLAIM_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys (tenant_id, user_id, message_id, "
+    + "created_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+  static final String STORED_REPLY = "SELECT reply FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 "
+    + "AND message_id = $3";
+
+  static final String STORE_REPLY = "UPDATE idempotency_keys SET reply = $4 WHERE tenant_id = $1 AND user_id = $2 "
+    + "AND message_id = $3";
+
+  static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE created_at_ms < $1";
+
+  static final String READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+}

@@ -1,0 +1,326 @@
+package io.workstream.db;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.DatabaseException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
+import io.workstream.bus.ErrorCode;
+import io.workstream.bus.RequestContext;
+import io.workstream.bus.WorkstreamException;
+import io.workstream.bus.proto.DeleteItem;
+import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.LoadedItem;
+import io.workstream.bus.proto.ReadHistory;
+import io.workstream.bus.proto.UpdateItem;
+import io.workstream.protocol.v1.ChangeEvent;
+import io.workstream.protocol.v1.GetWorkItems;
+import io.workstream.protocol.v1.WorkItem;
+import io.workstream.protocol.v1.WorkItemAck;
+import io.workstream.protocol.v1.WorkItemDeleted;
+import io.workstream.protocol.v1.WorkItemList;
+import io.workstream.protocol.v1.WorkItemUpdated;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The work-item operations as PostgreSQL transactions. Each mutation is one transaction holding the row change,
+ * the project's next seq, the change-event row and the idempotency record; rules that depend on other rows
+ * (parent in the same project, no children on delete, the expected version) are checked inside it, under locks.
+ * Business outcomes fail with a {@link WorkstreamException}; anything else is a database failure.
+ */
+final class WorkItemStore {
+
+  /** A committed mutation: the reply, and the event to publish (none when the reply was replayed). */
+  record Committed(String tenantId, WorkItemAck ack, ChangeEvent event) {
+  }
+
+  /** What a mutation changed, before it has a seq. */
+  private record Change(String projectId, ChangeEvent.Builder event, WorkItemAck.Builder ack) {
+  }
+
+  static final int DEFAULT_PAGE_SIZE = 500;
+
+  private final Pool pool;
+  private final DbConfig.Retention retention;
+
+  WorkItemStore(Pool pool, DbConfig.Retention retention) {
+    this.pool = pool;
+    this.retention = retention;
+  }
+
+  Future<LoadedItem> load(RequestContext ctx, String itemId) {
+    return pool.withConnection(conn -> storedReply(conn, ctx).compose(stored -> stored != null
+      ? Future.succeededFuture(LoadedItem.newBuilder().setStoredReply(stored).build())
+      : conn.preparedQuery(WorkItemSql.SELECT_ITEM).execute(Tuple.of(ctx.tenantId(), UUID.fromString(itemId)))
+      .map(rows -> {
+        if (rows.size() == 0) {
+          throw WorkstreamException.notFound("work item " + itemId + " does not exist");
+        }
+        return LoadedItem.newBuilder().setItem(WorkItemRows.fromRow(rows.iterator().next())).build();
+      })));
+  }
+
+  Future<Committed> create(RequestContext ctx, WorkItem item) {
+    return mutate(ctx, conn -> checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), null)
+      .compose(v -> conn.preparedQuery(WorkItemSql.INSERT_ITEM).execute(WorkItemRows.insertParams(ctx.tenantId(), item)))
+      .map(rows -> new Change(item.getProjectId(),
+        event(ctx, item.getUpdatedAtMs()).setCreated(item),
+        WorkItemAck.newBuilder().setItem(item))));
+  }
+
+  Future<Committed> update(RequestContext ctx, UpdateItem request) {
+    WorkItem item = request.getItem();
+    boolean parentChanged = request.getChangesList().stream().anyMatch(c -> c.getField().equals("parent_id"));
+    return mutate(ctx, conn -> (parentChanged
+      ? checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), item.getId())
+      : Future.<Void>succeededFuture())
+      .compose(v -> conn.preparedQuery(WorkItemSql.UPDATE_ITEM)
+        .execute(WorkItemRows.updateParams(ctx.tenantId(), item, request.getExpectedVersion())))
+      .compose(rows -> rows.rowCount() == 1
+        ? Future.<Void>succeededFuture()
+        : versionMismatch(conn, ctx.tenantId(), item.getId(), request.getExpectedVersion()))
+      .map(v -> new Change(item.getProjectId(),
+        event(ctx, item.getUpdatedAtMs())
+          .setUpdated(WorkItemUpdated.newBuilder().setItem(item).addAllChanges(request.getChangesList())),
+        WorkItemAck.newBuilder().setItem(item))));
+  }
+
+  Future<Committed> delete(RequestContext ctx, DeleteItem request) {
+    String tenantId = ctx.tenantId();
+    UUID id = UUID.fromString(request.getWorkItemId());
+    return mutate(ctx, conn -> conn.preparedQuery(WorkItemSql.LOCK_ITEM).execute(Tuple.of(tenantId, id))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
+        }
+        Row row = rows.iterator().next();
+        long version = row.getLong("version");
+        if (request.hasExpectedVersion() && request.getExpectedVersion() != version) {
+          return Future.failedFuture(conflict(request.getExpectedVersion(), version));
+        }
+        String projectId = row.getUUID("project_id").toString();
+        return conn.preparedQuery(WorkItemSql.HAS_CHILDREN).execute(Tuple.of(tenantId, id))
+          .compose(children -> children.iterator().next().getBoolean(0)
+            ? Future.failedFuture(new WorkstreamException(ErrorCode.DELETE_BLOCKED,
+            "work item " + id + " has children; delete or move them first"))
+            : conn.preparedQuery(WorkItemSql.DELETE_ITEM).execute(Tuple.of(tenantId, id)))
+          .map(deleted -> new Change(projectId,
+            event(ctx, System.currentTimeMillis()).setDeleted(WorkItemDeleted.newBuilder().setWorkItemId(id.toString())),
+            WorkItemAck.newBuilder().setDeletedId(id.toString())));
+      }));
+  }
+
+  /** A page of a project's items and the seq the snapshot reflects, read in one consistent snapshot. */
+  Future<WorkItemList> list(String tenantId, GetWorkItems request) {
+    UUID projectId = UUID.fromString(request.getProjectId());
+    int limit = request.getLimit() == 0 ? DEFAULT_PAGE_SIZE : request.getLimit();
+    PageToken after = PageToken.decode(request.getPageToken());
+    long since = request.hasUpdatedSinceMs() ? request.getUpdatedSinceMs() : Long.MIN_VALUE;
+    return pool.withConnection(conn -> conn.begin().compose(tx -> conn.query(WorkItemSql.READ_ONLY_SNAPSHOT).execute()
+      .compose(v -> Future.all(
+        conn.preparedQuery(WorkItemSql.CURRENT_SEQ).execute(Tuple.of(tenantId, projectId)),
+        conn.preparedQuery(WorkItemSql.LIST_ITEMS)
+          .execute(Tuple.of(tenantId, projectId, since, after.updatedAtMs(), after.id(), limit + 1))))
+      .map(both -> {
+        RowSet<Row> seq = both.resultAt(0);
+        RowSet<Row> rows = both.resultAt(1);
+        WorkItemList.Builder list = WorkItemList.newBuilder().setAsOfSeq(seq.size() == 0 ? 0 : seq.iterator().next().getLong(0));
+        for (Row row : rows) {
+          if (list.getItemsCount() == limit) {
+            WorkItem last = list.getItems(limit - 1);
+            list.setNextPageToken(new PageToken(last.getUpdatedAtMs(), UUID.fromString(last.getId())).encode());
+            break;
+          }
+          list.addItems(WorkItemRows.fromRow(row));
+        }
+        return list.build();
+      })
+      .eventually(tx::commit)));
+  }
+
+  /**
+   * The project's current seq and, when asked, the retained events after {@code after_seq}: all of them up to the
+   * current seq (or {@code up_to_seq}), or none with {@code recovered = false} when the history no longer reaches back.
+   */
+  Future<History> history(String tenantId, ReadHistory request) {
+    UUID projectId = UUID.fromString(request.getProjectId());
+    return pool.withConnection(conn -> conn.preparedQuery(WorkItemSql.CURRENT_SEQ).execute(Tuple.of(tenantId, projectId))
+      .compose(seqRows -> {
+        long current = seqRows.size() == 0 ? 0 : seqRows.iterator().next().getLong(0);
+        History.Builder history = History.newBuilder().setCurrentSeq(current);
+        if (!request.hasAfterSeq()) {
+          return Future.succeededFuture(history.build());
+        }
+        long after = request.getAfterSeq();
+        long upTo = request.getUpToSeq() > 0 ? Math.min(request.getUpToSeq(), current) : current;
+        if (after >= upTo) {
+          return Future.succeededFuture(history.setRecovered(after <= current).build());
+        }
+        return conn.preparedQuery(WorkItemSql.READ_EVENTS).execute(Tuple.of(tenantId, projectId, after, upTo))
+          .map(rows -> {
+            List<ChangeEvent> events = new ArrayList<>(rows.size());
+            for (Row row : rows) {
+              events.add(parseEvent(row.getBuffer("event")));
+            }
+            boolean complete = events.size() == upTo - after && events.get(0).getSeq() == after + 1;
+            return complete ? history.setRecovered(true).addAllEvents(events).build() : history.build();
+          });
+      }));
+  }
+
+  /** Removes history older than its retention and idempotency records past theirs. */
+  Future<Void> pruneExpired(long nowMs) {
+    return Future.all(
+      pool.preparedQuery(WorkItemSql.PRUNE_OLD_EVENTS).execute(Tuple.of(nowMs - retention.maxEventAgeMs())),
+      pool.preparedQuery(WorkItemSql.PRUNE_IDEMPOTENCY_KEYS).execute(Tuple.of(nowMs - retention.idempotencyMs()))
+    ).mapEmpty();
+  }
+
+  Future<Void> ping() {
+    return pool.query("SELECT 1").execute().mapEmpty();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Runs {@code change} in a transaction that first claims the request's idempotency key: when the key was used
+   * before, nothing runs and the stored reply comes back with {@code replayed = true}.
+   */
+  private Future<Committed> mutate(RequestContext ctx, Function<SqlConnection, Future<Change>> change) {
+    return pool.withConnection(conn -> conn.begin().compose(tx -> claimIdempotencyKey(conn, ctx)
+      .compose(stored -> stored != null
+        ? Future.succeededFuture(new Committed(ctx.tenantId(), stored, null))
+        : change.apply(conn).compose(c -> record(conn, ctx, c)))
+      .transform((committed, failure) -> finish(tx, committed, failure))));
+  }
+
+  private static Future<Committed> finish(Transaction tx, Committed committed, Throwable failure) {
+    if (failure != null) {
+      return tx.rollback().transform((v, ignored) -> Future.failedFuture(failure));
+    }
+    if (committed.event() == null) {
+      return tx.rollback().transform((v, ignored) -> Future.succeededFuture(committed));
+    }
+    return tx.commit().transform((v, commitFailure) -> commitFailure == null
+      ? Future.succeededFuture(committed)
+      // The server answered: the transaction surely rolled back. No answer: it may have committed.
+      : Future.failedFuture(commitFailure instanceof DatabaseException
+      ? commitFailure : new DbErrors.CommitOutcomeUnknown(commitFailure)));
+  }
+
+  /** Gives the change its seq and writes the event, the retention cut and the stored reply (pipelined). */
+  private Future<Committed> record(SqlConnection conn, RequestContext ctx, Change change) {
+    String tenantId = ctx.tenantId();
+    UUID projectId = UUID.fromString(change.projectId());
+    return conn.preparedQuery(WorkItemSql.NEXT_SEQ).execute(Tuple.of(tenantId, projectId)).compose(rows -> {
+      long seq = rows.iterator().next().getLong(0);
+      ChangeEvent event = change.event().setProjectId(change.projectId()).setSeq(seq).build();
+      WorkItemAck ack = change.ack().setSeq(seq).build();
+      List<Future<?>> writes = new ArrayList<>(3);
+      writes.add(conn.preparedQuery(WorkItemSql.INSERT_EVENT).execute(Tuple.of(tenantId, projectId, seq,
+        event.getOccurredAtMs(), Buffer.buffer(event.toByteArray()))));
+      long keepAfter = seq - retention.maxEventsPerProject();
+      if (keepAfter > 0) {
+        writes.add(conn.preparedQuery(WorkItemSql.PRUNE_PROJECT_EVENTS).execute(Tuple.of(tenantId, projectId, keepAfter)));
+      }
+      if (ctx.idempotent()) {
+        writes.add(conn.preparedQuery(WorkItemSql.STORE_REPLY).execute(Tuple.of(tenantId, ctx.userId(), ctx.messageId(),
+          Buffer.buffer(ack.toByteArray()))));
+      }
+      return Future.all(writes).map(v -> new Committed(tenantId, ack, event));
+    });
+  }
+
+  /**
+   * Claims the request's idempotency key inside the transaction. A concurrent request with the same key waits on
+   * the row until the first commits (then gets its reply) or rolls back (then proceeds itself).
+   */
+  private Future<WorkItemAck> claimIdempotencyKey(SqlConnection conn, RequestContext ctx) {
+    if (!ctx.idempotent()) {
+      return Future.succeededFuture();
+    }
+    return conn.preparedQuery(WorkItemSql.CLAIM_IDEMPOTENCY_KEY)
+      .execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId(), System.currentTimeMillis()))
+      .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture() : storedReply(conn, ctx));
+  }
+
+  private Future<WorkItemAck> storedReply(SqlConnection conn, RequestContext ctx) {
+    if (!ctx.idempotent()) {
+      return Future.succeededFuture();
+    }
+    return conn.preparedQuery(WorkItemSql.STORED_REPLY).execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId()))
+      .map(rows -> {
+        if (rows.size() == 0) {
+          return null;
+        }
+        Buffer reply = rows.iterator().next().getBuffer(0);
+        if (reply == null) {
+          return null;
+        }
+        try {
+          return WorkItemAck.parseFrom(reply.getBytes()).toBuilder().setReplayed(true).build();
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException("corrupt stored reply", e);
+        }
+      });
+  }
+
+  /** A parent must exist in the item's project and, for an existing item, must not be the item or below it. */
+  private static Future<Void> checkParent(SqlConnection conn, String tenantId, String parentId, String projectId,
+                                          String itemId) {
+    if (parentId.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    UUID parent = UUID.fromString(parentId);
+    return conn.preparedQuery(WorkItemSql.LOCK_PARENT).execute(Tuple.of(tenantId, parent)).compose(rows -> {
+      if (rows.size() == 0 || !rows.iterator().next().getUUID(0).toString().equals(projectId)) {
+        return Future.failedFuture(WorkstreamException.validation("parent_id",
+          "parent " + parentId + " does not exist in project " + projectId));
+      }
+      if (itemId == null) {
+        return Future.succeededFuture();
+      }
+      return conn.preparedQuery(WorkItemSql.IS_ANCESTOR_OR_SELF).execute(Tuple.of(tenantId, parent, UUID.fromString(itemId)))
+        .compose(cycle -> cycle.iterator().next().getBoolean(0)
+          ? Future.failedFuture(WorkstreamException.validation("parent_id",
+          "an item cannot be its own parent or the parent of one of its ancestors"))
+          : Future.succeededFuture());
+    });
+  }
+
+  private static Future<Void> versionMismatch(SqlConnection conn, String tenantId, String itemId, long expected) {
+    return conn.preparedQuery(WorkItemSql.ITEM_VERSION).execute(Tuple.of(tenantId, UUID.fromString(itemId)))
+      .compose(rows -> Future.failedFuture(rows.size() == 0
+        ? WorkstreamException.notFound("work item " + itemId + " does not exist")
+        : conflict(expected, rows.iterator().next().getLong(0))));
+  }
+
+  private static WorkstreamException conflict(long expected, long current) {
+    return new WorkstreamException(ErrorCode.CONFLICT,
+      "expected version " + expected + " but the item is at version " + current);
+  }
+
+  private static ChangeEvent.Builder event(RequestContext ctx, long occurredAtMs) {
+    return ChangeEvent.newBuilder()
+      .setActorId(ctx.userId())
+      .setCorrelationId(ctx.correlationId())
+      .setOccurredAtMs(occurredAtMs);
+  }
+
+  private static ChangeEvent parseEvent(Buffer bytes) {
+    try {
+      return ChangeEvent.parseFrom(bytes.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt change event in the history", e);
+    }
+  }
+}

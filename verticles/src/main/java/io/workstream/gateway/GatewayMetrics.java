@@ -1,0 +1,56 @@
+package io.workstream.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.util.Collection;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's meters, scraped from {@code /metrics}: open connections, frames in and out, requests by operation
+ * and error code, request latency.
+ */
+final class GatewayMetrics {
+
+  private final MeterRegistry registry;
+  private final Counter framesIn;
+  private final Counter framesOut;
+  private final Gauge connections;
+
+  GatewayMetrics(String gatewayId, Collection<?> openConnections) {
+    MeterRegistry backend = BackendRegistries.getDefaultNow();
+    this.registry = backend != null ? backend : new SimpleMeterRegistry();
+    this.framesIn = Counter.builder("workstream.frames").tag("direction", "in")
+      .description("WebSocket frames received").register(registry);
+    this.framesOut = Counter.builder("workstream.frames").tag("direction", "out")
+      .description("WebSocket frames sent").register(registry);
+    this.connections = Gauge.builder("workstream.connections.open", openConnections, Collection::size)
+      .tag("gateway", gatewayId).description("Open WebSocket connections").register(registry);
+  }
+
+  void frameIn() {
+    framesIn.increment();
+  }
+
+  void frameOut() {
+    framesOut.increment();
+  }
+
+  /** One finished request: {@code code} is OK or the protocol error code. */
+  void request(String operation, String code, long startNanos) {
+    registry.counter("workstream.requests", "operation", operation, "code", code).increment();
+    Timer.builder("workstream.request.latency")
+      .tag("operation", operation)
+      .publishPercentileHistogram()
+      .register(registry)
+      .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  void close() {
+    registry.remove(connections);
+  }
+}
