@@ -104,7 +104,7 @@ final class Connection {
     }
     String messageId = request.getMessageId();
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
-      send(error("", UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
+      send(error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
         "message_id must be at most " + MESSAGE_ID_MAX + " printable characters (a UUID)")));
       return;
     }

@@ -1,0 +1,106 @@
+package io.workstream.testing;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.workstream.MainVerticle;
+import io.workstream.Observability;
+import io.workstream.gateway.GatewayVerticle;
+import io.workstream.tools.TokenTool;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole service (main verticle, four roles) in this JVM, on a free port, against a real PostgreSQL; clients
+ * reach it over real sockets. Each instance has its own Vert.x for the service and another for its clients.
+ */
+public final class TestService implements AutoCloseable {
+
+  public static final String SECRET = "test-secret-0123456789-0123456789-0123456789";
+
+  public final Vertx vertx;
+  public final Vertx clients;
+  public final int port;
+  public final JsonObject config;
+
+  private TestService(Vertx vertx, Vertx clients, int port, JsonObject config) {
+    this.vertx = vertx;
+    this.clients = clients;
+    this.port = port;
+    this.config = config;
+  }
+
+  /** The test configuration: port 0, the shared database, HS256 with {@link #SECRET}. */
+  public static JsonObject baseConfig(TestDatabase db) {
+    return new JsonObject()
+      .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+      .put("auth", new JsonObject().put("algorithm", "HS256").put("secret", SECRET))
+      .put("gateway", new JsonObject().put("instances", 2))
+      .put("db", db.dbConfig());
+  }
+
+  public static TestService start() {
+    return start(baseConfig(TestDatabase.shared()));
+  }
+
+  public static TestService start(JsonObject config) {
+    Vertx vertx = Vertx.vertx(Observability.withMetrics(new VertxOptions()));
+    try {
+      vertx.deployVerticle(MainVerticle.class, new DeploymentOptions().setConfig(config)).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close();
+      throw new IllegalStateException("the service did not start", e);
+    }
+    int port = (Integer) vertx.sharedData().getLocalMap(GatewayVerticle.NODE_MAP).get(GatewayVerticle.HTTP_PORT_KEY);
+    return new TestService(vertx, Vertx.vertx(), port, config);
+  }
+
+  public String token(String tenantId, String userId, String... roles) {
+    return TokenTool.token(SECRET, tenantId, userId, roles, 3600);
+  }
+
+  /** A connected client of a fresh user of {@code tenantId} with {@code roles}. */
+  public WsClient connect(String tenantId, String... roles) {
+    return WsClient.connect(clients, port, token(tenantId, "user-" + UUID.randomUUID(), roles));
+  }
+
+  public WsClient connectAs(String tenantId, String userId, String... roles) {
+    return WsClient.connect(clients, port, token(tenantId, userId, roles));
+  }
+
+  /** A plain HTTP GET: status and body. */
+  public HttpResult get(String path) {
+    HttpClient http = clients.createHttpClient();
+    try {
+      return http.request(HttpMethod.GET, port, "127.0.0.1", path)
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(body -> new HttpResult(resp.statusCode(), body.toString(), resp)))
+        .await(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      http.close();
+    }
+  }
+
+  public record HttpResult(int status, String body, HttpClientResponse response) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      clients.close().await(30, TimeUnit.SECONDS);
+      vertx.close().await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
