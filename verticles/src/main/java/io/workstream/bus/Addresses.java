@@ -15,8 +15,10 @@ public final class Addresses {
   public static final String DB_DELETE_ITEM = "workstream.db.delete-item";
   public static final String DB_LIST_ITEMS = "workstream.db.list-items";
   public static final String DB_READ_HISTORY = "workstream.db.read-history";
-  /** Health probe: runs a real query; replies with the breaker state (JSON). */
+  /** Health probe: runs a real query (JSON reply: {@code database} UP or DOWN). */
   public static final String DB_HEALTH = "workstream.db.health";
+  /** Health probe: the database circuit breaker's state, at once (JSON reply: {@code breaker}). */
+  public static final String DB_BREAKER_STATE = "workstream.db.breaker-state";
 
   /** Published once per committed change (body {@code TenantChange}); every node's broadcast consumes it. */
   public static final String CHANGES = "workstream.changes";

@@ -11,6 +11,7 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.workstream.bus.Addresses;
 
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * {@code /health} (everything), {@code /health/live} (this process answers), {@code /health/ready} (the database
@@ -30,8 +31,10 @@ final class HealthRoutes {
   static void mount(Router router, Vertx vertx) {
     HealthChecks checks = HealthChecks.create(vertx);
     checks.register("live/event-loop", PROCEDURE_TIMEOUT_MS, promise -> promise.complete(Status.OK()));
-    checks.register("ready/database", PROCEDURE_TIMEOUT_MS, promise -> database(vertx, promise, false));
-    checks.register("ready/circuit-breaker", PROCEDURE_TIMEOUT_MS, promise -> database(vertx, promise, true));
+    checks.register("ready/database", PROCEDURE_TIMEOUT_MS, promise -> probe(vertx, promise, Addresses.DB_HEALTH,
+      data -> "UP".equals(data.getString("database"))));
+    checks.register("ready/circuit-breaker", PROCEDURE_TIMEOUT_MS, promise -> probe(vertx, promise,
+      Addresses.DB_BREAKER_STATE, data -> !"OPEN".equals(data.getString("breaker"))));
     for (String role : ROLES) {
       checks.register("roles/" + role, PROCEDURE_TIMEOUT_MS, promise -> vertx.eventBus()
         .request(Addresses.health(role), "ping", new DeliveryOptions().setSendTimeout(PROBE_TIMEOUT_MS))
@@ -44,15 +47,10 @@ final class HealthRoutes {
     router.get("/ready").handler(rc -> rc.reroute("/health/ready"));
   }
 
-  /** Asks the DB verticle to run a query; reports either the query's outcome or the breaker's state. */
-  private static void database(Vertx vertx, Promise<Status> promise, boolean breaker) {
-    vertx.eventBus().<JsonObject>request(Addresses.DB_HEALTH, "ping",
-        new DeliveryOptions().setSendTimeout(PROBE_TIMEOUT_MS))
-      .onSuccess(reply -> {
-        JsonObject data = reply.body();
-        boolean up = breaker ? !"OPEN".equals(data.getString("breaker")) : "UP".equals(data.getString("database"));
-        promise.complete(up ? Status.OK(data) : Status.KO(data));
-      })
+  /** Asks the DB verticle; {@code up} judges its JSON answer, which is shown either way. */
+  private static void probe(Vertx vertx, Promise<Status> promise, String address, Predicate<JsonObject> up) {
+    vertx.eventBus().<JsonObject>request(address, "ping", new DeliveryOptions().setSendTimeout(PROBE_TIMEOUT_MS))
+      .onSuccess(reply -> promise.complete(up.test(reply.body()) ? Status.OK(reply.body()) : Status.KO(reply.body())))
       .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", err.getMessage()))));
   }
 }
