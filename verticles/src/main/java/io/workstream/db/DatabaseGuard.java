@@ -9,6 +9,9 @@ import io.vertx.circuitbreaker.TimeoutException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
 import org.slf4j.Logger;
@@ -31,6 +34,7 @@ final class DatabaseGuard {
   private final RetryPolicy backoff;
   private final long resetTimeoutMs;
   private volatile long openedAtMs;
+  private final Gauge stateGauge;
 
   DatabaseGuard(Vertx vertx, DbConfig.Breaker breakerConfig, DbConfig.Retry retry) {
     this.vertx = vertx;
@@ -49,11 +53,36 @@ final class DatabaseGuard {
       })
       .halfOpenHandler(v -> LOG.info("database circuit HALF_OPEN: trying the database again"))
       .closeHandler(v -> LOG.info("database circuit CLOSED"));
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      stateGauge = Gauge.builder("workstream.db.circuit.state", breaker, DatabaseGuard::stateValue)
+        .tag("name", breaker.name())
+        .description("Database circuit breaker: 0 closed, 1 half-open, 2 open")
+        .register(registry);
+    } else {
+      stateGauge = null;
+    }
+  }
+
+  /** Removes the breaker's gauge (the registry outlives this verticle instance). */
+  void close() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null && stateGauge != null) {
+      registry.remove(stateGauge);
+    }
   }
 
   /** Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. */
   <T> Future<T> run(Supplier<Future<T>> operation) {
     return breaker.<T>execute(promise -> attempt(operation, 1, promise)).recover(this::toClient);
+  }
+
+  private static double stateValue(CircuitBreaker breaker) {
+    return switch (breaker.state()) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    };
   }
 
   CircuitBreakerState state() {

@@ -92,6 +92,9 @@ public final class DbVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (guard != null) {
+      guard.close();
+    }
     Future<Void> closed = pool == null ? Future.succeededFuture() : pool.close();
     return closed.eventually(() -> settings.embedded()
       ? vertx.executeBlocking(() -> {
