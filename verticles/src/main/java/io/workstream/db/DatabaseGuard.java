@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.function.Supplier;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 /**
  * Runs every database operation through one {@link CircuitBreaker}, retrying transient failures with exponential
  * backoff and full jitter inside it. While the breaker is open, operations fail at once with SERVICE_UNAVAILABLE
@@ -73,8 +75,9 @@ final class DatabaseGuard {
   }
 
   /** Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. */
-  <T> Future<T> run(Supplier<Future<T>> operation) {
-    return breaker.<T>execute(promise -> attempt(operation, 1, promise)).recover(this::toClient);
+  <T> Future<T> run(String correlationId, Supplier<Future<T>> operation) {
+    return breaker.<T>execute(promise -> attempt(correlationId, operation, 1, promise))
+      .recover(failure -> toClient(correlationId, failure));
   }
 
   private static double stateValue(CircuitBreaker breaker) {
@@ -99,7 +102,7 @@ final class DatabaseGuard {
     return Math.max(250, left);
   }
 
-  private <T> void attempt(Supplier<Future<T>> operation, int attempt, Promise<T> promise) {
+  private <T> void attempt(String correlationId, Supplier<Future<T>> operation, int attempt, Promise<T> promise) {
     Future<T> result;
     try {
       result = operation.get();
@@ -109,16 +112,16 @@ final class DatabaseGuard {
     result.onComplete(promise::complete, failure -> {
       if (attempt < retry.attempts() && DbErrors.isTransient(failure) && breaker.state() == CircuitBreakerState.CLOSED) {
         long delay = Math.max(1, backoff.delay(failure, attempt));
-        LOG.debug("transient database failure, attempt {} of {}, retrying in {} ms: {}", attempt, retry.attempts(),
-          delay, failure.toString());
-        vertx.setTimer(delay, t -> attempt(operation, attempt + 1, promise));
+        LOG.debug("transient database failure, retrying", kv("correlationId", correlationId), kv("attempt", attempt),
+          kv("delayMs", delay), kv("error", failure.toString()));
+        vertx.setTimer(delay, t -> attempt(correlationId, operation, attempt + 1, promise));
       } else {
         promise.fail(failure);
       }
     });
   }
 
-  private <T> Future<T> toClient(Throwable failure) {
+  private <T> Future<T> toClient(String correlationId, Throwable failure) {
     if (failure instanceof OpenCircuitException) {
       return Future.failedFuture(WorkstreamException.unavailable("the database is unavailable", retryAfterMs()));
     }
@@ -128,7 +131,7 @@ final class DatabaseGuard {
     }
     WorkstreamException known = DbErrors.toClient(failure, retryAfterMs());
     if (known.code() == ErrorCode.DATABASE_ERROR || known.code().isInfrastructure()) {
-      LOG.warn("database operation failed: {}", failure.toString());
+      LOG.warn("database operation failed", kv("correlationId", correlationId), kv("error", failure.toString()));
     }
     return Future.failedFuture(known);
   }

@@ -116,7 +116,7 @@ public final class DbVerticle extends VerticleBase {
   private <T, R> Future<Void> serve(String address, BiFunction<RequestContext, T, Future<R>> operation) {
     return vertx.eventBus().<T>consumer(address, msg -> {
       RequestContext ctx = RequestContext.from(msg.headers());
-      guard.run(() -> operation.apply(ctx, msg.body()))
+      guard.run(ctx.correlationId(), () -> operation.apply(ctx, msg.body()))
         .onSuccess(result -> msg.reply(result, ctx.replyOptions()))
         .onFailure(failure -> Failures.reply(msg, failure));
     }).completion();

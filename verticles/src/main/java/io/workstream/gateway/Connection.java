@@ -125,7 +125,7 @@ final class Connection {
         if (reply != null) {
           send(reply(ctx, reply));
         }
-        gateway.metrics().request(operation, "OK", started);
+        done(ctx, operation, "OK", started);
       })
       .onFailure(failure -> {
         WorkstreamException known = Failures.from(failure);
@@ -133,8 +133,18 @@ final class Connection {
           LOG.error("request failed unexpectedly", kv("correlationId", ctx.correlationId()), failure);
         }
         send(error(messageId, ctx.correlationId(), known));
-        gateway.metrics().request(operation, known.code().name(), started);
+        done(ctx, operation, known.code().name(), started);
       });
+  }
+
+  /** Meters the request and logs it (debug: one line per request, with its correlation id). */
+  private void done(RequestContext ctx, String operation, String code, long startedNanos) {
+    gateway.metrics().request(operation, code, startedNanos);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("request done", kv("correlationId", ctx.correlationId()), kv("tenantId", ctx.tenantId()),
+        kv("userId", ctx.userId()), kv("operation", operation), kv("code", code),
+        kv("micros", (System.nanoTime() - startedNanos) / 1_000));
+    }
   }
 
   private Future<ServerMessage> workItems(RequestContext ctx, ClientMessage request) {
