@@ -2,15 +2,16 @@ package io.workstream.broadcast;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
 import io.workstream.bus.Failures;
+import io.workstream.bus.Frames;
 import io.workstream.bus.FollowProject;
 import io.workstream.bus.FollowResult;
 import io.workstream.bus.Headers;
+import io.workstream.bus.NodeState;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.proto.History;
@@ -18,13 +19,10 @@ import io.workstream.bus.proto.ReadHistory;
 import io.workstream.bus.proto.TenantChange;
 import io.workstream.config.Json;
 import io.workstream.protocol.v1.ChangeEvent;
-import io.workstream.protocol.v1.ServerMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -35,6 +33,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * gateway instances of this node that have subscribers of that (tenant, project) — one node-local message per
  * gateway instance, carrying the frame encoded once, never one message per subscriber. Keeps each project's events
  * in {@code seq} order and fills gaps from the history, so it works the same whichever node made the change.
+ * (Replaying history to one subscriber is the gateway's job: it is paced by that subscriber's socket.)
  *
  * <p>Consumes {@code workstream.changes} (published, cluster-wide), {@code workstream.broadcast.subscribe} and
  * {@code workstream.broadcast.unsubscribe} (node-local). Sends {@link ProjectFrame}s to
@@ -65,6 +64,12 @@ public final class TenantBroadcastVerticle extends VerticleBase {
       vertx.eventBus().consumer(Addresses.health("broadcast"), msg -> msg.reply("ok")).completion());
   }
 
+  /** Keeps delivering until this node's gateways have drained. */
+  @Override
+  public Future<?> stop() {
+    return NodeState.of(vertx).gatewaysStopped(vertx, NodeState.drainWaitMs(config()));
+  }
+
   private void onChange(Message<TenantChange> msg) {
     TenantChange change = msg.body();
     ProjectStream stream = streams.get(new ProjectKey(change.getTenantId(), change.getEvent().getProjectId()));
@@ -75,8 +80,8 @@ public final class TenantBroadcastVerticle extends VerticleBase {
   }
 
   /**
-   * A gateway instance follows a project (its first subscriber of it) and/or wants the history after a seq.
-   * Replies once the stream knows the project's current seq, so no live event the subscriber needs is missed.
+   * A gateway instance follows a project (its first subscriber of it), or a further subscriber needs to know where
+   * the live stream stands. Replies once the stream knows the project's current seq, so nothing is missed.
    */
   private void follow(Message<FollowProject> msg) {
     FollowProject request = msg.body();
@@ -98,20 +103,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     }
     ProjectStream following = stream;
     ready
-      .compose(v -> {
-        if (request.afterSeq() == FollowProject.NO_REPLAY) {
-          return Future.succeededFuture(new FollowResult(following.lastSeq(), false, List.of()));
-        }
-        ReadHistory read = ReadHistory.newBuilder().setProjectId(request.projectId()).setAfterSeq(request.afterSeq()).build();
-        return history(request.tenantId(), request.correlationId(), read).map(history -> {
-          List<ProjectFrame> replay = new ArrayList<>(history.getEventsCount());
-          for (ChangeEvent event : history.getEventsList()) {
-            replay.add(new ProjectFrame(request.tenantId(), request.projectId(), event.getSeq(), encode(event)));
-          }
-          return new FollowResult(history.getCurrentSeq(), history.getRecovered(), replay);
-        });
-      })
-      .onSuccess(result -> msg.reply(result, LOCAL))
+      .onSuccess(v -> msg.reply(new FollowResult(following.lastSeq()), LOCAL))
       .onFailure(failure -> Failures.reply(msg, failure));
   }
 
@@ -149,7 +141,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     if (stream.gateways.isEmpty()) {
       return;
     }
-    ProjectFrame frame = new ProjectFrame(stream.tenantId, stream.projectId, event.getSeq(), encode(event));
+    ProjectFrame frame = new ProjectFrame(stream.tenantId, stream.projectId, event.getSeq(), Frames.changeEvent(event));
     for (String gateway : stream.gateways) {
       vertx.eventBus().send(gateway, frame, LOCAL);
     }
@@ -192,12 +184,4 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     return vertx.eventBus().<History>request(Addresses.DB_READ_HISTORY, read, options).map(Message::body);
   }
 
-  private static Buffer encode(ChangeEvent event) {
-    return Buffer.buffer(ServerMessage.newBuilder()
-      .setCorrelationId(event.getCorrelationId())
-      .setServerTimeMs(System.currentTimeMillis())
-      .setChangeEvent(event)
-      .build()
-      .toByteArray());
-  }
 }

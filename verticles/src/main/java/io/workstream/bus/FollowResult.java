@@ -1,10 +1,8 @@
 package io.workstream.bus;
 
-import java.util.List;
-
 /**
- * The broadcast's answer to {@link FollowProject}: the project's current seq, whether the history reached back to
- * the requested seq, and the replayed events (encoded frames, oldest first).
+ * The broadcast's answer to {@link FollowProject}: the last seq of the project it has delivered, so the subscriber
+ * continues with the next one.
  */
-public record FollowResult(long currentSeq, boolean recovered, List<ProjectFrame> replay) {
+public record FollowResult(long currentSeq) {
 }

@@ -14,6 +14,7 @@ import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
 import io.workstream.bus.Failures;
 import io.workstream.bus.Headers;
+import io.workstream.bus.NodeState;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.proto.CreateItem;
 import io.workstream.bus.proto.DeleteItem;
@@ -92,6 +93,11 @@ public final class DbVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    return NodeState.of(vertx).gatewaysStopped(vertx, NodeState.drainWaitMs(config()))
+      .compose(v -> closePool());
+  }
+
+  private Future<?> closePool() {
     if (guard != null) {
       guard.close();
     }

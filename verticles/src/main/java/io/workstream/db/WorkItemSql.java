@@ -50,7 +50,7 @@ final class WorkItemSql {
     + "VALUES ($1, $2, $3, $4, $5)";
 
   static final String READ_EVENTS = "SELECT seq, event FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
-    + "AND seq > $3 AND seq <= $4 ORDER BY seq";
+    + "AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5";
 
   /** Keeps the newest events of a project: removes those at or below $3. */
   static final String PRUNE_PROJECT_EVENTS = "DELETE FROM change_events WHERE tenant_id = $1 AND project_id = $2 "

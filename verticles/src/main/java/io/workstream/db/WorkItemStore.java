@@ -148,8 +148,8 @@ final class WorkItemStore {
   }
 
   /**
-   * The project's current seq and, when asked, the retained events after {@code after_seq}: all of them up to the
-   * current seq (or {@code up_to_seq}), or none with {@code recovered = false} when the history no longer reaches back.
+   * The project's current seq and, when asked, the retained events after {@code after_seq} (up to {@code up_to_seq}
+   * and {@code limit}), or none with {@code recovered = false} when the history no longer reaches back that far.
    */
   Future<History> history(String tenantId, ReadHistory request) {
     UUID projectId = UUID.fromString(request.getProjectId());
@@ -165,14 +165,15 @@ final class WorkItemStore {
         if (after >= upTo) {
           return Future.succeededFuture(history.setRecovered(after <= current).build());
         }
-        return conn.preparedQuery(WorkItemSql.READ_EVENTS).execute(Tuple.of(tenantId, projectId, after, upTo))
+        int limit = request.getLimit() > 0 ? request.getLimit() : Integer.MAX_VALUE;
+        return conn.preparedQuery(WorkItemSql.READ_EVENTS).execute(Tuple.of(tenantId, projectId, after, upTo, limit))
           .map(rows -> {
             List<ChangeEvent> events = new ArrayList<>(rows.size());
             for (Row row : rows) {
               events.add(parseEvent(row.getBuffer("event")));
             }
-            boolean complete = events.size() == upTo - after && events.get(0).getSeq() == after + 1;
-            return complete ? history.setRecovered(true).addAllEvents(events).build() : history.build();
+            boolean recovered = !events.isEmpty() && events.get(0).getSeq() == after + 1;
+            return recovered ? history.setRecovered(true).addAllEvents(events).build() : history.build();
           });
       }));
   }

@@ -1,6 +1,10 @@
 package io.workstream.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.local.SynchronizationStrategy;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -11,12 +15,17 @@ import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
 import io.workstream.bus.FollowProject;
 import io.workstream.bus.FollowResult;
+import io.workstream.bus.Headers;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.WorkstreamException;
+import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.ReadHistory;
 import io.workstream.protocol.v1.ClientMessage;
 import io.workstream.protocol.v1.Error;
+import io.workstream.protocol.v1.Goodbye;
+import io.workstream.protocol.v1.Lagged;
 import io.workstream.protocol.v1.Ping;
 import io.workstream.protocol.v1.Pong;
 import io.workstream.protocol.v1.ProjectCursor;
@@ -30,70 +39,121 @@ import io.workstream.workitems.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * One client's WebSocket: decodes its frames, answers each request with a {@code ServerMessage} that echoes its
- * {@code message_id}, keeps its project subscriptions and writes the change events they receive. Confined to the
- * event loop of the gateway instance that accepted it.
+ * One client's WebSocket: admits its frames (rate, in-flight, size), answers each request with a
+ * {@code ServerMessage} echoing its {@code message_id}, keeps its project subscriptions, and watches its health —
+ * token expiry, heartbeat, idleness, a subscriber that falls behind or stops reading, a graceful shutdown. Confined
+ * to the event loop of the gateway instance that accepted it.
  */
-final class Connection {
+final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   static final int MESSAGE_ID_MAX = 128;
   static final int PROJECTS_PER_SUBSCRIBE_MAX = 100;
+  static final int REPLAY_PAGE_SIZE = 200;
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
+  /** WebSocket close codes the server uses (PROTOCOL.md). */
+  static final short NORMAL = 1000;
+  static final short GOING_AWAY = 1001;
+  static final short POLICY = 1008;
+  static final short TRY_AGAIN_LATER = 1013;
+
   private final GatewayServices gateway;
+  private final GatewayConfig config;
   private final ServerWebSocket ws;
   private final Principal principal;
+  private final String id = UUID.randomUUID().toString();
+  private final Outbound outbound;
+  private final Bucket bucket;
   private final Map<String, ProjectSubscription> subscriptions = new HashMap<>();
-  private boolean open = true;
+  private int inFlight;
+  private long rejectionWindowStartMs;
+  private int rejectionsInWindow;
+  private long lastInboundMs = System.currentTimeMillis();
+  private long lastPingMs = lastInboundMs;
+  private long expiryTimer = -1;
+  private long reconnectAfterMs = -1;
+  private boolean closing;
 
   Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal) {
     this.gateway = gateway;
+    this.config = gateway.config();
     this.ws = ws;
     this.principal = principal;
+    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), this);
+    GatewayConfig.RateLimit rate = config.rateLimit();
+    this.bucket = Bucket.builder()
+      .addLimit(Bandwidth.builder().capacity(rate.burst())
+        .refillGreedy(rate.messagesPerSecond(), Duration.ofSeconds(1)).build())
+      .withSynchronizationStrategy(SynchronizationStrategy.NONE)
+      .build();
   }
 
   void start() {
     ws.binaryMessageHandler(this::onFrame);
     ws.textMessageHandler(text -> {
-      gateway.metrics().frameIn();
-      send(error("", UUID.randomUUID().toString(),
-        new WorkstreamException(ErrorCode.INVALID_MESSAGE, "frames must be binary protobuf ClientMessages")));
+      touch();
+      if (admit()) {
+        send(error("", UUID.randomUUID().toString(),
+          new WorkstreamException(ErrorCode.INVALID_MESSAGE, "frames must be binary protobuf ClientMessages")));
+      }
     });
-    ws.exceptionHandler(err -> LOG.debug("websocket error", kv("tenantId", principal.tenantId()), err));
+    ws.pongHandler(pong -> touch());
+    ws.exceptionHandler(err -> LOG.debug("websocket error", kv("connectionId", id), kv("error", err.toString())));
+    long untilExpiry = principal.expiresAtMs() + config.tokenExpiryGraceMs() - System.currentTimeMillis();
+    if (untilExpiry <= 0) {
+      expire();
+    } else {
+      expiryTimer = gateway.vertx().setTimer(untilExpiry, t -> expire());
+    }
   }
 
   Principal principal() {
     return principal;
   }
 
+  @Override
+  public Outbound outbound() {
+    return outbound;
+  }
+
   /** A change event for one of this connection's projects. */
   void deliver(ProjectFrame frame) {
     ProjectSubscription subscription = subscriptions.get(frame.projectId());
     if (subscription != null) {
-      subscription.offer(frame, this::write);
+      subscription.offer(frame);
     }
   }
 
-  /** The socket closed, however it happened: give back the subscriptions. */
+  /** The socket closed, however it happened: give everything back. */
   void closed() {
-    open = false;
+    closing = true;
+    gateway.vertx().cancelTimer(expiryTimer);
+    outbound.close();
+    subscriptions.values().forEach(s -> s.suspend(null));
     subscriptions.keySet().forEach(this::release);
     subscriptions.clear();
   }
 
+  // --- inbound -----------------------------------------------------------------------------------------------
+
   private void onFrame(Buffer frame) {
-    gateway.metrics().frameIn();
+    touch();
+    if (closing || !admit()) {
+      return;
+    }
     ClientMessage request;
     try {
       request = ClientMessage.parseFrom(frame.getBytes());
@@ -112,6 +172,19 @@ final class Connection {
       messageId, principal.tenantId(), principal.userId(), principal.roles());
     String operation = operation(request);
     long started = System.nanoTime();
+    if (reconnectAfterMs >= 0) {
+      send(error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
+        "the server is shutting down; reconnect", reconnectAfterMs)));
+      done(ctx, operation, ErrorCode.SERVICE_UNAVAILABLE.name(), started);
+      return;
+    }
+    if (inFlight >= config.maxInFlight()) {
+      send(error(messageId, ctx.correlationId(), new WorkstreamException(ErrorCode.RATE_LIMITED,
+        "more than " + config.maxInFlight() + " requests unanswered", "", 100)));
+      done(ctx, operation, ErrorCode.RATE_LIMITED.name(), started);
+      return;
+    }
+    inFlight++;
     Future.succeededFuture(request)
       .compose(r -> switch (r.getPayloadCase()) {
         case PING -> Future.succeededFuture(pong(r.getPing()));
@@ -134,7 +207,42 @@ final class Connection {
         }
         send(error(messageId, ctx.correlationId(), known));
         done(ctx, operation, known.code().name(), started);
+      })
+      .onComplete(ar -> {
+        inFlight--;
+        if (reconnectAfterMs >= 0 && inFlight == 0) {
+          closeWhenFlushed(GOING_AWAY, "server shutting down");
+        }
       });
+  }
+
+  /**
+   * The token bucket: a message over the rate is refused with RATE_LIMITED and not processed; a connection that
+   * keeps flooding after that is closed with 1008.
+   */
+  private boolean admit() {
+    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+    if (probe.isConsumed()) {
+      return true;
+    }
+    long now = System.currentTimeMillis();
+    if (now - rejectionWindowStartMs > config.rateLimit().abuseWindowMs()) {
+      rejectionWindowStartMs = now;
+      rejectionsInWindow = 0;
+    }
+    if (++rejectionsInWindow > config.rateLimit().maxRejections()) {
+      close(POLICY, "rate limit exceeded repeatedly", "rate-abuse");
+      return false;
+    }
+    long retryAfterMs = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000);
+    send(error("", UUID.randomUUID().toString(), new WorkstreamException(ErrorCode.RATE_LIMITED,
+      "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
+    gateway.metrics().request("any", ErrorCode.RATE_LIMITED.name(), System.nanoTime());
+    return false;
+  }
+
+  private void touch() {
+    lastInboundMs = System.currentTimeMillis();
   }
 
   /** Meters the request and logs it (debug: one line per request, with its correlation id). */
@@ -149,7 +257,7 @@ final class Connection {
 
   private Future<ServerMessage> workItems(RequestContext ctx, ClientMessage request) {
     return gateway.vertx().eventBus()
-      .<ServerMessage>request(Addresses.WORK_ITEMS, request, ctx.deliveryOptions(gateway.config().requestTimeoutMs()))
+      .<ServerMessage>request(Addresses.WORK_ITEMS, request, ctx.deliveryOptions(config.requestTimeoutMs()))
       .map(Message::body);
   }
 
@@ -171,8 +279,9 @@ final class Connection {
   // --- subscriptions -----------------------------------------------------------------------------------------
 
   /**
-   * Registers each project (holding its live events) and asks the broadcast for its current seq and any history
-   * to replay; then sends the SubscribeAck, the replays, and goes live. Nothing is left subscribed on failure.
+   * Registers each project (holding its live events), asks the broadcast where its live stream stands and, with
+   * {@code after_seq}, reads the first page of history; then sends the SubscribeAck, and each subscription catches
+   * up at the pace of this socket before it goes live. Nothing is left subscribed on failure.
    */
   private Future<Void> subscribe(RequestContext ctx, Subscribe request) {
     if (!ctx.canRead()) {
@@ -181,46 +290,62 @@ final class Connection {
     }
     Map<String, Long> cursors = cursors(request);
     Map<String, ProjectSubscription> added = new LinkedHashMap<>();
-    List<Future<FollowResult>> answers = new ArrayList<>();
+    List<Future<SubscriptionStart>> starts = new ArrayList<>();
     cursors.forEach((projectId, afterSeq) -> {
-      ProjectSubscription subscription = new ProjectSubscription();
-      subscriptions.put(projectId, subscription);
+      ProjectSubscription subscription = new ProjectSubscription(this, projectId, REPLAY_PAGE_SIZE);
+      ProjectSubscription replaced = subscriptions.put(projectId, subscription);
+      if (replaced != null) {
+        replaced.suspend(null);
+      }
       added.put(projectId, subscription);
       boolean first = gateway.index().add(principal.tenantId(), projectId, this);
       FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.eventsAddress(), first,
-        afterSeq, ctx.correlationId());
-      answers.add(gateway.vertx().eventBus().<FollowResult>request(Addresses.BROADCAST_SUBSCRIBE, follow,
-        new DeliveryOptions(LOCAL).setSendTimeout(gateway.config().requestTimeoutMs())).map(Message::body));
+        ctx.correlationId());
+      starts.add(gateway.vertx().eventBus().<FollowResult>request(Addresses.BROADCAST_SUBSCRIBE, follow,
+          new DeliveryOptions(LOCAL).setSendTimeout(config.requestTimeoutMs()))
+        .map(Message::body)
+        .compose(live -> afterSeq < 0
+          ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
+          : history(ctx.correlationId(), projectId, afterSeq, REPLAY_PAGE_SIZE)
+          .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
     });
-    return Future.all(answers)
+    return Future.all(starts)
       .<Void>map(all -> {
+        List<SubscriptionStart> results = all.list();
         SubscribeAck.Builder ack = SubscribeAck.newBuilder();
-        List<FollowResult> results = all.list();
         int i = 0;
         for (String projectId : added.keySet()) {
-          FollowResult result = results.get(i++);
-          boolean recovered = cursors.get(projectId) >= 0 && result.recovered();
+          SubscriptionStart start = results.get(i++);
+          long afterSeq = cursors.get(projectId);
+          boolean recovered = afterSeq >= 0 && start.recovered();
           ack.addProjects(SubscriptionState.newBuilder()
             .setProjectId(projectId)
-            .setCurrentSeq(result.currentSeq())
+            .setCurrentSeq(start.currentSeq())
             .setRecovered(recovered)
-            .setReplayed(recovered ? result.replay().size() : 0));
+            .setReplayed(recovered ? (int) Math.max(0, start.currentSeq() - afterSeq) : 0));
         }
         send(reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build()));
         i = 0;
         for (Map.Entry<String, ProjectSubscription> entry : added.entrySet()) {
-          entry.getValue().start(cursors.get(entry.getKey()), results.get(i++), this::write);
+          SubscriptionStart start = results.get(i++);
+          entry.getValue().start(cursors.get(entry.getKey()), start.recovered(), start.currentSeq(),
+            start.firstPage() == null ? List.of() : start.firstPage().getEventsList());
         }
         return null;
       })
       .onFailure(failure -> added.forEach((projectId, subscription) -> {
         if (subscriptions.remove(projectId, subscription)) {
+          subscription.suspend(null);
           release(projectId);
         }
       }));
   }
 
-  /** The validated cursors of a Subscribe: canonical project id → after_seq, or NO_REPLAY. */
+  /** Where one subscription starts: the live seq, and for a cursor whether and how the history reaches it. */
+  private record SubscriptionStart(long currentSeq, boolean recovered, History firstPage) {
+  }
+
+  /** The validated cursors of a Subscribe: canonical project id → after_seq, or -1 for none. */
   private static Map<String, Long> cursors(Subscribe request) {
     if (request.getProjectsCount() == 0) {
       throw WorkstreamException.validation("projects", "name at least one project");
@@ -235,7 +360,7 @@ final class Connection {
       if (cursor.hasAfterSeq() && cursor.getAfterSeq() < 0) {
         throw WorkstreamException.validation("after_seq", "after_seq cannot be negative");
       }
-      if (cursors.put(projectId, cursor.hasAfterSeq() ? cursor.getAfterSeq() : FollowProject.NO_REPLAY) != null) {
+      if (cursors.put(projectId, cursor.hasAfterSeq() ? cursor.getAfterSeq() : -1L) != null) {
         throw WorkstreamException.validation("projects", "project " + projectId + " is named twice");
       }
     }
@@ -246,7 +371,9 @@ final class Connection {
     UnsubscribeAck.Builder ack = UnsubscribeAck.newBuilder();
     for (String raw : request.getProjectIdsList()) {
       String projectId = Validation.uuid("project_ids", raw);
-      if (subscriptions.remove(projectId) != null) {
+      ProjectSubscription removed = subscriptions.remove(projectId);
+      if (removed != null) {
+        removed.suspend(null);
         release(projectId);
       }
       ack.addProjectIds(projectId);
@@ -262,17 +389,127 @@ final class Connection {
     }
   }
 
+  @Override
+  public Future<History> history(String projectId, long afterSeq, int limit) {
+    return history(UUID.randomUUID().toString(), projectId, afterSeq, limit);
+  }
+
+  private Future<History> history(String correlationId, String projectId, long afterSeq, int limit) {
+    ReadHistory read = ReadHistory.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).setLimit(limit).build();
+    DeliveryOptions options = new DeliveryOptions()
+      .setSendTimeout(config.requestTimeoutMs())
+      .addHeader(Headers.CORRELATION_ID, correlationId)
+      .addHeader(Headers.TENANT_ID, principal.tenantId())
+      .addHeader(Headers.USER_ID, principal.userId());
+    return gateway.vertx().eventBus().<History>request(Addresses.DB_READ_HISTORY, read, options).map(Message::body);
+  }
+
+  // --- falling behind ----------------------------------------------------------------------------------------
+
+  /** The outbound queue overflowed: every live subscription stops where it got to, and the client is told. */
+  @Override
+  public Buffer lagged(Map<String, Long> firstDropped) {
+    Lagged.Builder lagged = Lagged.newBuilder();
+    subscriptions.forEach((projectId, subscription) -> {
+      if (subscription.state() == ProjectSubscription.State.LIVE || firstDropped.containsKey(projectId)) {
+        long cursor = subscription.suspend(firstDropped.get(projectId));
+        lagged.addProjects(ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(cursor));
+      }
+    });
+    if (lagged.getProjectsCount() == 0) {
+      return null;
+    }
+    LOG.debug("subscriber lagged", kv("connectionId", id), kv("tenantId", principal.tenantId()));
+    return Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setLagged(lagged)
+      .build().toByteArray());
+  }
+
+  /** One subscription could not be continued in order (its history was pruned meanwhile). */
+  @Override
+  public void lost(ProjectSubscription subscription) {
+    if (subscriptions.get(subscription.projectId) != subscription) {
+      return;
+    }
+    long cursor = subscription.suspend(null);
+    outbound.send(Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis())
+      .setLagged(Lagged.newBuilder().addProjects(ProjectCursor.newBuilder().setProjectId(subscription.projectId)
+        .setAfterSeq(cursor))).build().toByteArray()));
+  }
+
+  /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */
+  @Override
+  public void slow() {
+    if (closing) {
+      return;
+    }
+    // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
+    ws.writeBinaryMessage(Buffer.buffer(error("", UUID.randomUUID().toString(), new WorkstreamException(
+      ErrorCode.SLOW_CLIENT, "the connection does not read its messages")).toByteArray()));
+    close(TRY_AGAIN_LATER, "slow client", "slow-client");
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------------------
+
+  /** Heartbeat, idle and stall checks; called periodically by the gateway instance. */
+  void tick(long nowMs) {
+    if (closing) {
+      return;
+    }
+    GatewayConfig.Heartbeat heartbeat = config.heartbeat();
+    if (nowMs - lastInboundMs > heartbeat.idleTimeoutMs()) {
+      close(NORMAL, "idle timeout", "idle");
+    } else if (outbound.stalled(nowMs)) {
+      slow();
+    } else if (nowMs - lastPingMs >= heartbeat.pingIntervalMs()) {
+      lastPingMs = nowMs;
+      ws.writePing(Buffer.buffer(Long.toString(nowMs)));
+    }
+  }
+
+  /**
+   * The node is shutting down: the client is told to reconnect after a jittered delay, requests in flight are
+   * answered, new ones refused, and the socket closes with 1001 once everything went out.
+   */
+  void drain() {
+    if (closing || reconnectAfterMs >= 0) {
+      return;
+    }
+    reconnectAfterMs = ThreadLocalRandom.current().nextLong(config.drain().reconnectSpreadMs() + 1);
+    send(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setGoodbye(Goodbye.newBuilder()
+      .setReason("server shutting down").setReconnectAfterMs(reconnectAfterMs)).build());
+    if (inFlight == 0) {
+      closeWhenFlushed(GOING_AWAY, "server shutting down");
+    }
+  }
+
+  /** The drain time is up. */
+  void closeNow() {
+    close(GOING_AWAY, "server shutting down", "shutdown");
+  }
+
+  private void expire() {
+    send(error("", UUID.randomUUID().toString(), new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
+      "the token has expired; reconnect with a new one")));
+    closeWhenFlushed(POLICY, "token expired");
+  }
+
+  private void closeWhenFlushed(short code, String reason) {
+    outbound.whenWritable(() -> close(code, reason, code == GOING_AWAY ? "shutdown" : "token-expired"));
+  }
+
+  private void close(short code, String reason, String metricReason) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    gateway.metrics().closedByServer(metricReason);
+    ws.close(code, reason);
+  }
+
   // --- writing -----------------------------------------------------------------------------------------------
 
   void send(ServerMessage message) {
-    write(Buffer.buffer(message.toByteArray()));
-  }
-
-  private void write(Buffer frame) {
-    if (open) {
-      ws.writeBinaryMessage(frame);
-      gateway.metrics().frameOut();
-    }
+    outbound.send(Buffer.buffer(message.toByteArray()));
   }
 
   private static ServerMessage error(String messageId, String correlationId, WorkstreamException failure) {

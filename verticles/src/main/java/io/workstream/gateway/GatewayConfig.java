@@ -4,12 +4,17 @@ import io.vertx.core.json.JsonObject;
 import io.workstream.config.Json;
 
 /**
- * The gateway's part of the configuration ({@code http}, {@code gateway} and {@code auth} sections).
+ * The gateway's part of the configuration ({@code http}, {@code gateway} and {@code auth} sections). Every limit of
+ * the edge is here, with its default.
  *
  * @param requestTimeoutMs how long a request may take end to end before the client gets TIMEOUT
- * @param maxFrameBytes    the largest WebSocket frame (and message) accepted
+ * @param maxFrameBytes    the largest WebSocket frame (and message) accepted; larger ones close the socket with 1009
+ * @param maxInFlight      requests one connection may have unanswered; more are refused with RATE_LIMITED
+ * @param tokenExpiryGraceMs how long after its token's {@code exp} a connection may stay open
  */
-public record GatewayConfig(String host, int port, long requestTimeoutMs, int maxFrameBytes, Auth auth) {
+public record GatewayConfig(String host, int port, long requestTimeoutMs, int maxFrameBytes, int maxInFlight,
+                            long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
+                            Outbound outbound, Heartbeat heartbeat, Drain drain) {
 
   /**
    * How tokens are verified: HS256 with {@code secret}, or RS256 with the PEM public key in {@code publicKeyFile}.
@@ -19,21 +24,76 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
                      String audience) {
   }
 
+  /**
+   * A token bucket per connection. Over it a message is refused with RATE_LIMITED; a connection refused more than
+   * {@code maxRejections} times within {@code abuseWindowMs} is closed with 1008.
+   */
+  public record RateLimit(int messagesPerSecond, int burst, int maxRejections, long abuseWindowMs) {
+  }
+
+  /** Connections per tenant and in all on this node; over them the handshake gets 429 / 503. */
+  public record Connections(int maxPerTenant, int maxPerNode) {
+  }
+
+  /**
+   * The bound of one connection's outbound queue (frames waiting while its socket is full), the socket's own write
+   * queue, and how long a subscriber may stay unable to take even a Lagged before it is closed with 1013.
+   * {@code socketSendBufferBytes} 0 leaves the kernel's default.
+   */
+  public record Outbound(int maxQueuedFrames, int maxQueuedBytes, int socketWriteQueueBytes, int socketSendBufferBytes,
+                         long slowClientTimeoutMs) {
+  }
+
+  /** Server pings every {@code pingIntervalMs}; a connection silent for longer than {@code idleTimeoutMs} is closed. */
+  public record Heartbeat(long pingIntervalMs, long idleTimeoutMs) {
+  }
+
+  /** Graceful shutdown: how long connections may take to finish, and the span reconnects are spread over. */
+  public record Drain(long timeoutMs, long reconnectSpreadMs) {
+  }
+
   public static GatewayConfig from(JsonObject root) {
     JsonObject http = Json.section(root, "http");
     JsonObject gateway = Json.section(root, "gateway");
     JsonObject auth = Json.section(root, "auth");
+    JsonObject rate = Json.section(gateway, "rateLimit");
+    JsonObject connections = Json.section(gateway, "connections");
+    JsonObject outbound = Json.section(gateway, "outbound");
+    JsonObject heartbeat = Json.section(gateway, "heartbeat");
+    JsonObject drain = Json.section(gateway, "drain");
     return new GatewayConfig(
       http.getString("host", "0.0.0.0"),
       http.getInteger("port", 8080),
       gateway.getLong("requestTimeoutMs", 5_000L),
       gateway.getInteger("maxFrameBytes", 64 * 1024),
+      gateway.getInteger("maxInFlight", 64),
+      gateway.getLong("tokenExpiryGraceMs", 0L),
       new Auth(
         auth.getString("algorithm", "HS256"),
         auth.getString("secret", ""),
         auth.getString("publicKeyFile", ""),
         auth.getInteger("leewaySeconds", 30),
         auth.getString("issuer", ""),
-        auth.getString("audience", "")));
+        auth.getString("audience", "")),
+      new RateLimit(
+        rate.getInteger("messagesPerSecond", 50),
+        rate.getInteger("burst", 100),
+        rate.getInteger("maxRejections", 50),
+        rate.getLong("abuseWindowMs", 10_000L)),
+      new Connections(
+        connections.getInteger("maxPerTenant", 1_000),
+        connections.getInteger("maxPerNode", 20_000)),
+      new Outbound(
+        outbound.getInteger("maxQueuedFrames", 1_000),
+        outbound.getInteger("maxQueuedBytes", 1024 * 1024),
+        outbound.getInteger("socketWriteQueueBytes", 256 * 1024),
+        outbound.getInteger("socketSendBufferBytes", 0),
+        outbound.getLong("slowClientTimeoutMs", 10_000L)),
+      new Heartbeat(
+        heartbeat.getLong("pingIntervalMs", 25_000L),
+        heartbeat.getLong("idleTimeoutMs", 75_000L)),
+      new Drain(
+        drain.getLong("timeoutMs", 10_000L),
+        drain.getLong("reconnectSpreadMs", 5_000L)));
   }
 }

@@ -20,6 +20,7 @@ final class GatewayMetrics {
   private final Counter framesIn;
   private final Counter framesOut;
   private final Gauge connections;
+  private final Counter lagged;
 
   GatewayMetrics(String gatewayId, Collection<?> openConnections) {
     MeterRegistry backend = BackendRegistries.getDefaultNow();
@@ -28,6 +29,8 @@ final class GatewayMetrics {
       .description("WebSocket frames received").register(registry);
     this.framesOut = Counter.builder("workstream.frames").tag("direction", "out")
       .description("WebSocket frames sent").register(registry);
+    this.lagged = Counter.builder("workstream.subscribers.lagged")
+      .description("Times a subscriber fell behind and had change events dropped").register(registry);
     this.connections = Gauge.builder("workstream.connections.open", openConnections, Collection::size)
       .tag("gateway", gatewayId).description("Open WebSocket connections").register(registry);
   }
@@ -38,6 +41,20 @@ final class GatewayMetrics {
 
   void frameOut() {
     framesOut.increment();
+  }
+
+  void lagged() {
+    lagged.increment();
+  }
+
+  /** A connection closed by the server, by reason (slow client, rate abuse, token expired, idle, shutdown). */
+  void closedByServer(String reason) {
+    registry.counter("workstream.connections.closed", "reason", reason).increment();
+  }
+
+  /** A handshake refused, by code. */
+  void refused(String code) {
+    registry.counter("workstream.handshakes.refused", "code", code).increment();
   }
 
   /** One finished request: {@code code} is OK or the protocol error code. */

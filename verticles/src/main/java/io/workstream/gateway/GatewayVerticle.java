@@ -1,6 +1,7 @@
 package io.workstream.gateway;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -15,26 +16,31 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
+import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
+import io.workstream.bus.NodeState;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.UnfollowProject;
-import io.workstream.bus.WorkstreamException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The HTTP and WebSocket edge. {@code GET /ws} checks the JWT before the upgrade (401 with a JSON
- * {@code {code, message}} otherwise), then each frame is a request answered on the same socket. Also serves
- * {@code /health*}, {@code /live}, {@code /ready} and {@code /metrics}. Several instances share the port.
+ * The HTTP and WebSocket edge. {@code GET /ws} checks the JWT and the connection limits before the upgrade (401,
+ * 429 or 503 with a JSON {@code {code, message}} otherwise), then each frame is a request answered on the same
+ * socket. Also serves {@code /health*}, {@code /live}, {@code /ready} and {@code /metrics}. Several instances share
+ * the port. Stopping it drains: readiness fails at once, clients get Goodbye, requests in flight are answered, and
+ * sockets close with 1001 within the drain timeout.
  *
- * <p>Sends {@code workstream.work-items} (request/reply), {@code workstream.broadcast.subscribe|unsubscribe}
- * (node-local). Consumes its own {@code workstream.gateway.<id>.events} (node-local encoded change events).
+ * <p>Sends {@code workstream.work-items} (request/reply), {@code workstream.db.read-history} (replays),
+ * {@code workstream.broadcast.subscribe|unsubscribe} (node-local). Consumes its own
+ * {@code workstream.gateway.<id>.events} (node-local encoded change events).
  */
 public final class GatewayVerticle extends VerticleBase {
 
@@ -44,14 +50,21 @@ public final class GatewayVerticle extends VerticleBase {
   public static final String HTTP_PORT_KEY = "http.port";
 
   private final Set<Connection> connections = new HashSet<>();
+  private GatewayConfig config;
   private GatewayServices services;
   private TokenVerifier verifier;
+  private ConnectionLimits limits;
+  private NodeState node;
   private HttpServer server;
+  private Promise<Void> drained;
 
   @Override
   public Future<?> start() {
     Codecs.register(vertx);
-    GatewayConfig config = GatewayConfig.from(config());
+    config = GatewayConfig.from(config());
+    node = NodeState.of(vertx);
+    limits = (ConnectionLimits) vertx.sharedData().getLocalMap(NODE_MAP)
+      .computeIfAbsent("connection-limits", k -> new ConnectionLimits());
     String gatewayId = UUID.randomUUID().toString();
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
@@ -60,65 +73,142 @@ public final class GatewayVerticle extends VerticleBase {
       Router router = Router.router(vertx);
       router.get("/ws").handler(this::upgrade);
       router.get("/metrics").handler(PrometheusScrapingHandler.create());
-      HealthRoutes.mount(router, vertx);
-      server = vertx.createHttpServer(new HttpServerOptions()
-          .setMaxWebSocketFrameSize(config.maxFrameBytes())
-          .setMaxWebSocketMessageSize(config.maxFrameBytes()))
-        .requestHandler(router);
+      HealthRoutes.mount(router, vertx, node);
+      HttpServerOptions options = new HttpServerOptions()
+        .setMaxWebSocketFrameSize(config.maxFrameBytes())
+        .setMaxWebSocketMessageSize(config.maxFrameBytes());
+      if (config.outbound().socketSendBufferBytes() > 0) {
+        options.setSendBufferSize(config.outbound().socketSendBufferBytes());
+      }
+      server = vertx.createHttpServer(options).requestHandler(router);
+      vertx.setPeriodic(tickMs(config), id -> tick());
       return Future.join(
         vertx.eventBus().<ProjectFrame>localConsumer(services.eventsAddress(), this::deliver).completion(),
         vertx.eventBus().consumer(Addresses.health("gateway"), msg -> msg.reply("ok")).completion(),
         server.listen(config.port(), config.host()));
     }).onSuccess(v -> {
+      node.gatewayStarted();
       vertx.sharedData().getLocalMap(NODE_MAP).put(HTTP_PORT_KEY, server.actualPort());
       LOG.info("gateway listening", kv("port", server.actualPort()));
     });
   }
 
+  /**
+   * Graceful shutdown: the node stops being ready, every client gets Goodbye, requests in flight are answered, then
+   * sockets close with 1001 — those still open when the drain timeout is up are closed anyway.
+   */
   @Override
   public Future<?> stop() {
-    if (services != null) {
-      services.metrics().close();
-      for (SubscriptionIndex.ProjectKey project : services.index().projects()) {
-        vertx.eventBus().send(Addresses.BROADCAST_UNSUBSCRIBE,
-          new UnfollowProject(project.tenantId(), project.projectId(), services.eventsAddress()),
-          new DeliveryOptions().setLocalOnly(true));
-      }
+    if (server == null) {
+      return Future.succeededFuture();
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    node.startDraining();
+    drained = Promise.promise();
+    LOG.info("draining", kv("connections", connections.size()));
+    List.copyOf(connections).forEach(Connection::drain);
+    checkDrained();
+    long deadline = vertx.setTimer(config.drain().timeoutMs(), t -> {
+      List.copyOf(connections).forEach(Connection::closeNow);
+      drained.tryComplete();
+    });
+    return drained.future()
+      .eventually(() -> {
+        vertx.cancelTimer(deadline);
+        services.metrics().close();
+        for (SubscriptionIndex.ProjectKey project : services.index().projects()) {
+          vertx.eventBus().send(Addresses.BROADCAST_UNSUBSCRIBE,
+            new UnfollowProject(project.tenantId(), project.projectId(), services.eventsAddress()),
+            new DeliveryOptions().setLocalOnly(true));
+        }
+        return server.close();
+      })
+      .eventually(() -> {
+        node.gatewayStopped();
+        return Future.succeededFuture();
+      });
   }
 
-  /** Verifies the token before the upgrade: a refused client never gets a WebSocket. */
+  private void checkDrained() {
+    if (drained != null && connections.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+
+  /** Verifies the token and takes a connection slot before the upgrade: a refused client never gets a socket. */
   private void upgrade(RoutingContext rc) {
     HttpServerRequest request = rc.request();
+    if (drained != null || node.draining()) {
+      refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "the server is shutting down; connect to another node");
+      return;
+    }
     verifier.verify(token(request))
-      .onSuccess(principal -> request.toWebSocket()
-        .onSuccess(ws -> connected(ws, principal))
-        .onFailure(err -> LOG.debug("websocket upgrade failed", kv("error", err.toString()))))
       .onFailure(err -> {
-        WorkstreamException refused = Failures.from(err);
-        rc.response()
-          .setStatusCode(401)
-          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .end(new JsonObject().put("code", refused.code().name()).put("message", refused.getMessage()).encode());
+        var refused = Failures.from(err);
+        refuse(rc, 401, refused.code(), refused.getMessage());
+      })
+      .onSuccess(principal -> {
+        switch (limits.tryAcquire(principal.tenantId(), config.connections())) {
+          case TENANT -> refuse(rc, 429, ErrorCode.CONNECTION_LIMIT,
+            "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
+          case NODE -> refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
+          case NONE -> request.toWebSocket()
+            .onSuccess(ws -> connected(ws, principal))
+            .onFailure(err -> {
+              limits.release(principal.tenantId());
+              LOG.debug("websocket upgrade failed", kv("error", err.toString()));
+            });
+        }
       });
+  }
+
+  private void refuse(RoutingContext rc, int status, ErrorCode code, String message) {
+    services.metrics().refused(code.name());
+    rc.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(new JsonObject().put("code", code.name()).put("message", message).encode());
   }
 
   private void connected(ServerWebSocket ws, Principal principal) {
     Connection connection = new Connection(services, ws, principal);
     connections.add(connection);
     ws.closeHandler(v -> {
-      connections.remove(connection);
-      connection.closed();
+      if (connections.remove(connection)) {
+        limits.release(principal.tenantId());
+        connection.closed();
+        checkDrained();
+      }
     });
     connection.start();
+    if (drained != null) {
+      connection.drain();
+    }
   }
 
   private void deliver(Message<ProjectFrame> msg) {
     ProjectFrame frame = msg.body();
     for (Connection connection : services.index().subscribers(frame.tenantId(), frame.projectId())) {
-      connection.deliver(frame);
+      try {
+        connection.deliver(frame);
+      } catch (RuntimeException e) {
+        // One broken connection must not keep the event from the others.
+        LOG.error("delivering a change event failed", kv("tenantId", frame.tenantId()), e);
+      }
     }
+  }
+
+  private void tick() {
+    long now = System.currentTimeMillis();
+    for (Connection connection : List.copyOf(connections)) {
+      connection.tick(now);
+    }
+  }
+
+  /** Often enough to notice idleness, stalls and due pings within a fraction of their limits. */
+  private static long tickMs(GatewayConfig config) {
+    long shortest = Math.min(config.heartbeat().pingIntervalMs(),
+      Math.min(config.heartbeat().idleTimeoutMs(), config.outbound().slowClientTimeoutMs()));
+    return Math.max(50, Math.min(1_000, shortest / 4));
   }
 
   /** {@code Authorization: Bearer <jwt>}, or {@code ?access_token=<jwt>} for browsers (never logged). */

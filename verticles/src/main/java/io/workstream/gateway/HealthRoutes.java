@@ -9,13 +9,15 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.workstream.bus.Addresses;
+import io.workstream.bus.NodeState;
 
 import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * {@code /health} (everything), {@code /health/live} (this process answers), {@code /health/ready} (the database
- * answers a real query and its circuit is not open: 503 otherwise), and the aliases {@code /live}, {@code /ready}.
+ * {@code /health} (everything), {@code /health/live} (this process answers), {@code /health/ready} (the node is not
+ * draining, the database answers a real query and its circuit is not open: 503 otherwise), and the aliases
+ * {@code /live}, {@code /ready}.
  * Every probe gives itself a shorter timeout than the health check's, so a dead dependency reads as 503 DOWN,
  * never as a 500 timeout.
  */
@@ -28,9 +30,11 @@ final class HealthRoutes {
   private HealthRoutes() {
   }
 
-  static void mount(Router router, Vertx vertx) {
+  static void mount(Router router, Vertx vertx, NodeState node) {
     HealthChecks checks = HealthChecks.create(vertx);
     checks.register("live/event-loop", PROCEDURE_TIMEOUT_MS, promise -> promise.complete(Status.OK()));
+    checks.register("ready/accepting", PROCEDURE_TIMEOUT_MS, promise -> promise.complete(node.draining()
+      ? Status.KO(new JsonObject().put("draining", true)) : Status.OK()));
     checks.register("ready/database", PROCEDURE_TIMEOUT_MS, promise -> probe(vertx, promise, Addresses.DB_HEALTH,
       data -> "UP".equals(data.getString("database"))));
     checks.register("ready/circuit-breaker", PROCEDURE_TIMEOUT_MS, promise -> probe(vertx, promise,

@@ -1,55 +1,197 @@
 package io.workstream.gateway;
 
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.workstream.bus.FollowResult;
+import io.workstream.bus.Frames;
 import io.workstream.bus.ProjectFrame;
+import io.workstream.bus.proto.History;
+import io.workstream.protocol.v1.ChangeEvent;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
- * One connection's subscription to one project. Until the broadcast has answered the Subscribe (current seq,
- * replayed history), live events are held; then the replay goes out, then the held events that follow it, then
- * live ones — each seq once, in order.
+ * One connection's subscription to one project: each seq once, in order, however the events arrive.
+ *
+ * <ul>
+ *   <li>PENDING — the Subscribe is not answered yet: live events are held (a bounded number).</li>
+ *   <li>CATCHING_UP — history is read a page at a time and written only as fast as the socket takes it; live events
+ *   are held meanwhile. When a page comes back empty the subscription is live.</li>
+ *   <li>LIVE — live events go out as they come; a gap (an event whose predecessor never came) sends it back to
+ *   catching up from the history.</li>
+ *   <li>SUSPENDED — the subscriber lagged (or the history lost what it needed): nothing more until it subscribes
+ *   again with {@code after_seq}.</li>
+ * </ul>
+ * Confined to the connection's event loop.
  */
 final class ProjectSubscription {
 
-  private long lastSeq;
-  private List<ProjectFrame> held = new ArrayList<>();
+  /** What a subscription needs from its connection. */
+  interface Owner {
+    Outbound outbound();
 
-  /** A live event: sent unless it was already (replayed or seen). */
-  void offer(ProjectFrame frame, Consumer<Buffer> out) {
-    if (held != null) {
-      held.add(frame);
-    } else if (frame.seq() > lastSeq) {
-      lastSeq = frame.seq();
-      out.accept(frame.frame());
+    /** The retained events after {@code afterSeq}, at most {@code limit}. */
+    Future<History> history(String projectId, long afterSeq, int limit);
+
+    /** This subscription can no longer be served in order; tell the client where it stopped. */
+    void lost(ProjectSubscription subscription);
+  }
+
+  enum State { PENDING, CATCHING_UP, LIVE, SUSPENDED }
+
+  static final int HELD_MAX = 1_000;
+
+  private final Owner owner;
+  final String projectId;
+  private final int pageSize;
+  private final ArrayDeque<ProjectFrame> held = new ArrayDeque<>();
+  private final ArrayDeque<ChangeEvent> page = new ArrayDeque<>();
+  private State state = State.PENDING;
+  private long lastSeq;
+  private boolean reading;
+
+  ProjectSubscription(Owner owner, String projectId, int pageSize) {
+    this.owner = owner;
+    this.projectId = projectId;
+    this.pageSize = pageSize;
+  }
+
+  State state() {
+    return state;
+  }
+
+  /** The last seq handed to the connection's outbound. */
+  long lastSeq() {
+    return lastSeq;
+  }
+
+  /**
+   * The Subscribe was answered: catch up from {@code afterSeq} starting with {@code firstPage}, or (no cursor, or
+   * one the history no longer reaches) go live after {@code currentSeq}.
+   */
+  void start(long afterSeq, boolean recovered, long currentSeq, List<ChangeEvent> firstPage) {
+    if (state != State.PENDING) {
+      return;
+    }
+    if (afterSeq >= 0 && recovered) {
+      lastSeq = afterSeq;
+      state = State.CATCHING_UP;
+      page.addAll(firstPage);
+      pump();
+    } else {
+      lastSeq = currentSeq;
+      goLive();
+    }
+  }
+
+  /** A live event of this project. */
+  void offer(ProjectFrame frame) {
+    switch (state) {
+      case PENDING, CATCHING_UP -> hold(frame);
+      case LIVE -> {
+        if (frame.seq() == lastSeq + 1) {
+          deliver(frame.seq(), frame.frame());
+        } else if (frame.seq() > lastSeq + 1) {
+          hold(frame);
+          catchUp();
+        }
+      }
+      case SUSPENDED -> {
+      }
     }
   }
 
   /**
-   * Goes live: sends the replayed history after {@code afterSeq} when it could be recovered (otherwise continues
-   * after the current seq), then what was held meanwhile.
+   * Stops: the subscriber fell behind (events from {@code firstDroppedSeq} on were dropped) or is gone. Returns the
+   * cursor to report: the last seq that went out.
    */
-  void start(long afterSeq, FollowResult result, Consumer<Buffer> out) {
-    if (afterSeq >= 0 && result.recovered()) {
-      lastSeq = afterSeq;
-      for (ProjectFrame frame : result.replay()) {
-        if (frame.seq() > lastSeq) {
-          lastSeq = frame.seq();
-          out.accept(frame.frame());
-        }
-      }
-    } else {
-      lastSeq = result.currentSeq();
+  long suspend(Long firstDroppedSeq) {
+    if (firstDroppedSeq != null) {
+      lastSeq = Math.min(lastSeq, firstDroppedSeq - 1);
     }
-    List<ProjectFrame> early = held;
-    held = null;
-    early.forEach(frame -> offer(frame, out));
+    state = State.SUSPENDED;
+    held.clear();
+    page.clear();
+    return lastSeq;
   }
 
-  long lastSeq() {
-    return lastSeq;
+  private void hold(ProjectFrame frame) {
+    if (held.size() == HELD_MAX) {
+      held.pollFirst();  // a gap the history will fill
+    }
+    held.add(frame);
+  }
+
+  private void goLive() {
+    state = State.LIVE;
+    List<ProjectFrame> early = held.stream().sorted(Comparator.comparingLong(ProjectFrame::seq)).toList();
+    held.clear();
+    for (ProjectFrame frame : early) {
+      if (state != State.LIVE) {
+        held.add(frame);
+      } else {
+        offer(frame);
+      }
+    }
+  }
+
+  private void catchUp() {
+    state = State.CATCHING_UP;
+    pump();
+  }
+
+  /** Writes the page while the socket has room; reads the next page when it is done; goes live at the end. */
+  private void pump() {
+    if (state != State.CATCHING_UP) {
+      return;
+    }
+    Outbound out = owner.outbound();
+    while (!page.isEmpty() && out.writable()) {
+      ChangeEvent event = page.poll();
+      if (event.getSeq() == lastSeq + 1) {
+        deliver(event.getSeq(), Frames.changeEvent(event));
+      }
+    }
+    if (!page.isEmpty()) {
+      out.whenWritable(this::pump);
+      return;
+    }
+    if (!held.isEmpty() && held.stream().anyMatch(f -> f.seq() == lastSeq + 1)) {
+      goLive();
+      return;
+    }
+    if (reading) {
+      return;
+    }
+    reading = true;
+    owner.history(projectId, lastSeq, pageSize).onComplete(result -> {
+      reading = false;
+      if (state != State.CATCHING_UP) {
+        return;
+      }
+      if (result.failed()) {
+        owner.lost(this);
+        return;
+      }
+      History history = result.result();
+      if (history.getEventsCount() == 0) {
+        if (history.getCurrentSeq() <= lastSeq) {
+          goLive();
+        } else {
+          owner.lost(this);
+        }
+      } else if (!history.getRecovered()) {
+        owner.lost(this);
+      } else {
+        page.addAll(history.getEventsList());
+        pump();
+      }
+    });
+  }
+
+  private void deliver(long seq, Buffer frame) {
+    lastSeq = seq;
+    owner.outbound().event(projectId, seq, frame);
   }
 }

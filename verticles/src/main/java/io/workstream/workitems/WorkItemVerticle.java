@@ -7,6 +7,7 @@ import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
+import io.workstream.bus.NodeState;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.WorkstreamException;
 import io.workstream.bus.proto.CreateItem;
@@ -41,6 +42,12 @@ public final class WorkItemVerticle extends VerticleBase {
     return Future.join(
       vertx.eventBus().consumer(Addresses.WORK_ITEMS, this::handle).completion(),
       vertx.eventBus().consumer(Addresses.health("work-items"), msg -> msg.reply("ok")).completion());
+  }
+
+  /** Keeps answering until this node's gateways have drained: their requests in flight need us. */
+  @Override
+  public Future<?> stop() {
+    return NodeState.of(vertx).gatewaysStopped(vertx, NodeState.drainWaitMs(config()));
   }
 
   private void handle(Message<ClientMessage> msg) {

@@ -1,0 +1,177 @@
+package io.workstream.gateway;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * One connection's way out: frames go straight to the socket while it keeps up, and wait in a queue bounded by
+ * frames and bytes while it is full. When the queue overflows, the queued change events are dropped (replies are
+ * kept) and the connection is told it lagged; a connection that cannot take even that is slow and is closed. Memory
+ * per connection stays bounded whatever the client does. Confined to the connection's event loop.
+ */
+final class Outbound {
+
+  /** What the connection does when its subscriber falls behind or stops reading. */
+  interface Listener {
+
+    /**
+     * Change events were dropped: {@code firstDropped} holds, per project, the first seq that did not go out.
+     * Returns the Lagged frame to send once the socket drains (null: nobody needs to be told).
+     */
+    Buffer lagged(Map<String, Long> firstDropped);
+
+    /** The client takes nothing: close it. */
+    void slow();
+  }
+
+  private record Frame(Buffer bytes, String projectId, long seq) {
+    boolean isEvent() {
+      return projectId != null;
+    }
+  }
+
+  private final ServerWebSocket ws;
+  private final GatewayConfig.Outbound limits;
+  private final Listener listener;
+  private final GatewayMetrics metrics;
+  private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private Buffer laggedFrame;
+  private long laggedSinceMs;
+  private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>();
+  private boolean closed;
+
+  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics, Listener listener) {
+    this.ws = ws;
+    this.limits = limits;
+    this.metrics = metrics;
+    this.listener = listener;
+    ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
+    ws.drainHandler(v -> flush());
+  }
+
+  /** A reply or a control message: never dropped. */
+  void send(Buffer frame) {
+    offer(new Frame(frame, null, 0));
+  }
+
+  /** A change event: dropped (with a Lagged) when the connection falls too far behind. */
+  void event(String projectId, long seq, Buffer frame) {
+    offer(new Frame(frame, projectId, seq));
+  }
+
+  /** Whether a Lagged has waited longer than a subscriber may take to read it. */
+  boolean stalled(long nowMs) {
+    return laggedFrame != null && nowMs - laggedSinceMs > limits.slowClientTimeoutMs();
+  }
+
+  /** Nothing waits and the socket has room: a frame written now goes out at once. */
+  boolean writable() {
+    return !closed && isEmpty() && !ws.writeQueueFull();
+  }
+
+  /**
+   * Runs {@code action} once the socket has room and nothing waits ahead of it (now, if so already). Replays are
+   * paced with it: they go out only as fast as this client reads.
+   */
+  void whenWritable(Runnable action) {
+    if (writable()) {
+      action.run();
+    } else if (!closed) {
+      whenWritable.add(action);
+    }
+  }
+
+  /** The socket closed: let go of everything. */
+  void close() {
+    closed = true;
+    queue.clear();
+    queuedBytes = 0;
+    laggedFrame = null;
+    whenWritable.clear();
+  }
+
+  private boolean isEmpty() {
+    return queue.isEmpty() && laggedFrame == null;
+  }
+
+  private void offer(Frame frame) {
+    if (closed) {
+      return;
+    }
+    if (isEmpty() && !ws.writeQueueFull()) {
+      write(frame.bytes());
+      return;
+    }
+    if (fits(frame)) {
+      enqueue(frame);
+    } else {
+      overflow(frame);
+    }
+  }
+
+  private boolean fits(Frame frame) {
+    return queue.size() < limits.maxQueuedFrames() && queuedBytes + frame.bytes().length() <= limits.maxQueuedBytes();
+  }
+
+  private void enqueue(Frame frame) {
+    queue.add(frame);
+    queuedBytes += frame.bytes().length();
+  }
+
+  /** The queue is full: drop the waiting change events and owe the client a Lagged, or give up on it. */
+  private void overflow(Frame frame) {
+    if (laggedFrame != null) {
+      // Behind again before it could even be told: it is not reading at all.
+      listener.slow();
+      return;
+    }
+    Map<String, Long> firstDropped = new HashMap<>();
+    for (Iterator<Frame> it = queue.iterator(); it.hasNext(); ) {
+      Frame queued = it.next();
+      if (queued.isEvent()) {
+        firstDropped.merge(queued.projectId(), queued.seq(), Math::min);
+        queuedBytes -= queued.bytes().length();
+        it.remove();
+      }
+    }
+    if (frame.isEvent()) {
+      firstDropped.merge(frame.projectId(), frame.seq(), Math::min);
+    } else if (fits(frame)) {
+      enqueue(frame);
+    } else {
+      listener.slow();
+      return;
+    }
+    laggedFrame = listener.lagged(firstDropped);
+    if (laggedFrame != null) {
+      laggedSinceMs = System.currentTimeMillis();
+      metrics.lagged();
+    }
+  }
+
+  private void write(Buffer bytes) {
+    ws.writeBinaryMessage(bytes);
+    metrics.frameOut();
+  }
+
+  private void flush() {
+    while (!queue.isEmpty() && !ws.writeQueueFull()) {
+      Frame frame = queue.poll();
+      queuedBytes -= frame.bytes().length();
+      write(frame.bytes());
+    }
+    if (queue.isEmpty() && laggedFrame != null && !ws.writeQueueFull()) {
+      write(laggedFrame);
+      laggedFrame = null;
+    }
+    while (!whenWritable.isEmpty() && writable()) {
+      whenWritable.poll().run();
+    }
+  }
+}
