@@ -129,10 +129,11 @@ final class DatabaseGuard {
       return Future.failedFuture(new WorkstreamException(ErrorCode.TIMEOUT,
         "the database did not answer in time; resend with the same message_id"));
     }
-    WorkstreamException known = DbErrors.toClient(failure, retryAfterMs());
-    if (known.code() == ErrorCode.DATABASE_ERROR || known.code().isInfrastructure()) {
+    Throwable answer = DbErrors.toClient(failure, retryAfterMs());
+    if (answer instanceof WorkstreamException known
+      && (known.code() == ErrorCode.DATABASE_ERROR || known.code().isInfrastructure())) {
       LOG.warn("database operation failed", kv("correlationId", correlationId), kv("error", failure.toString()));
     }
-    return Future.failedFuture(known);
+    return Future.failedFuture(answer);
   }
 }

@@ -1,10 +1,14 @@
 package io.workstream.db;
 
+import io.vertx.circuitbreaker.TimeoutException;
+import io.vertx.core.VertxException;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.sqlclient.DatabaseException;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
 
+import java.io.IOException;
 import java.util.Set;
 
 /** How a database failure is treated: retried or not, counted by the breaker or not, and what the client sees. */
@@ -20,6 +24,8 @@ final class DbErrors {
     "57P03", // cannot_connect_now
     "53300"  // too_many_connections
   );
+
+  private static final String QUERY_CANCELED = "57014";
 
   private DbErrors() {
   }
@@ -37,33 +43,39 @@ final class DbErrors {
       String state = db.getSqlState();
       return state != null && (TRANSIENT_STATES.contains(state) || state.startsWith("08"));
     }
-    // Connection refused, reset or closed before an answer; waiting for a pooled connection timed out.
-    return !(failure instanceof WorkstreamException)
-      && !(failure instanceof CommitOutcomeUnknown)
-      && !(failure instanceof ConnectionPoolTooBusyException);
+    return isConnectionFailure(failure);
+  }
+
+  /**
+   * The database could not be reached or dropped the connection: refused, reset, closed before an answer, or no
+   * pooled connection became free in time. (The SQL client reports these as I/O or Vert.x exceptions; a plain
+   * runtime exception from our own code is a bug, not an outage.)
+   */
+  private static boolean isConnectionFailure(Throwable failure) {
+    return failure instanceof IOException
+      || (failure instanceof VertxException && !(failure instanceof ConnectionPoolTooBusyException)
+      && !(failure instanceof ReplyException));
   }
 
   /**
    * Whether the breaker counts the failure: the database path is unhealthy. A business outcome, a query the server
-   * rejected (a bug, not an outage) and a full pool queue (overload, shed on purpose) are not counted.
+   * rejected (a bug, not an outage), a full pool queue (overload, shed on purpose) and a bug are not counted.
    */
   static boolean countsAgainstBreaker(Throwable failure) {
     if (failure instanceof WorkstreamException known) {
       return known.code().isInfrastructure();
     }
-    if (failure instanceof ConnectionPoolTooBusyException) {
-      return false;
+    if (failure instanceof DatabaseException db) {
+      return isTransient(failure) || QUERY_CANCELED.equals(db.getSqlState());
     }
-    if (failure instanceof DatabaseException) {
-      return isTransient(failure) || "57014".equals(((DatabaseException) failure).getSqlState());
-    }
-    return true;
+    return failure instanceof CommitOutcomeUnknown || failure instanceof TimeoutException
+      || isConnectionFailure(failure);
   }
 
-  /** What the client is told. */
-  static WorkstreamException toClient(Throwable failure, long retryAfterMs) {
-    if (failure instanceof WorkstreamException known) {
-      return known;
+  /** What the client is told; a bug stays as it is, for the error boundary to log and answer INTERNAL_ERROR. */
+  static Throwable toClient(Throwable failure, long retryAfterMs) {
+    if (failure instanceof WorkstreamException) {
+      return failure;
     }
     if (failure instanceof CommitOutcomeUnknown) {
       return new WorkstreamException(ErrorCode.TIMEOUT,
@@ -72,12 +84,17 @@ final class DbErrors {
     if (failure instanceof ConnectionPoolTooBusyException) {
       return WorkstreamException.unavailable("the database is saturated", retryAfterMs);
     }
-    if (failure instanceof DatabaseException db && "57014".equals(db.getSqlState())) {
-      return new WorkstreamException(ErrorCode.TIMEOUT, "the database did not answer in time");
+    if (failure instanceof DatabaseException db) {
+      if (QUERY_CANCELED.equals(db.getSqlState())) {
+        return new WorkstreamException(ErrorCode.TIMEOUT, "the database did not answer in time");
+      }
+      return isTransient(failure)
+        ? WorkstreamException.unavailable("the database is unavailable", retryAfterMs)
+        : new WorkstreamException(ErrorCode.DATABASE_ERROR, "the database rejected the operation");
     }
-    if (isTransient(failure)) {
+    if (isConnectionFailure(failure)) {
       return WorkstreamException.unavailable("the database is unavailable", retryAfterMs);
     }
-    return new WorkstreamException(ErrorCode.DATABASE_ERROR, "the database rejected the operation");
+    return failure;
   }
 }

@@ -5,6 +5,8 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.local.SynchronizationStrategy;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -68,6 +70,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   static final short NORMAL = 1000;
   static final short GOING_AWAY = 1001;
   static final short POLICY = 1008;
+  static final short TOO_BIG = 1009;
   static final short TRY_AGAIN_LATER = 1013;
 
   private final GatewayServices gateway;
@@ -111,7 +114,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       }
     });
     ws.pongHandler(pong -> touch());
-    ws.exceptionHandler(err -> LOG.debug("websocket error", kv("connectionId", id), kv("error", err.toString())));
+    ws.exceptionHandler(this::onSocketError);
     long untilExpiry = principal.expiresAtMs() + config.tokenExpiryGraceMs() - System.currentTimeMillis();
     if (untilExpiry <= 0) {
       expire();
@@ -148,6 +151,16 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   // --- inbound -----------------------------------------------------------------------------------------------
+
+  /** A frame or message over the size limit is refused with 1009 (PROTOCOL.md); other socket errors end it. */
+  private void onSocketError(Throwable err) {
+    LOG.debug("websocket error", kv("connectionId", id), kv("error", err.toString()));
+    if (err instanceof CorruptedWebSocketFrameException corrupt
+      && corrupt.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code()
+      || err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
+      close(TOO_BIG, "frame too big", "too-big");
+    }
+  }
 
   private void onFrame(Buffer frame) {
     touch();

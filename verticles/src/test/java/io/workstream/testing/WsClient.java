@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.workstream.protocol.v1.ChangeEvent;
 import io.workstream.protocol.v1.ClientMessage;
@@ -54,7 +55,12 @@ public final class WsClient implements AutoCloseable {
 
   /** Connects with explicit options; fails with the upgrade's refusal ({@code UpgradeRejectedException}). */
   public static WsClient connect(Vertx vertx, WebSocketConnectOptions options) {
-    WebSocketClient client = vertx.createWebSocketClient();
+    return connect(vertx, new WebSocketClientOptions(), options);
+  }
+
+  /** With client options too (a small receive buffer makes a stalled reader fill up quickly). */
+  public static WsClient connect(Vertx vertx, WebSocketClientOptions clientOptions, WebSocketConnectOptions options) {
+    WebSocketClient client = vertx.createWebSocketClient(clientOptions);
     try {
       return new WsClient(client, client.connect(options).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
     } catch (java.util.concurrent.TimeoutException e) {
@@ -105,6 +111,15 @@ public final class WsClient implements AutoCloseable {
     return reply;
   }
 
+  /** Stops reading from the socket: the server sees a client that does not keep up. */
+  public void pause() {
+    ws.pause();
+  }
+
+  public void resume() {
+    ws.resume();
+  }
+
   public void sendBinary(Buffer frame) {
     ws.writeBinaryMessage(frame);
   }
@@ -116,6 +131,11 @@ public final class WsClient implements AutoCloseable {
   /** The next reply that carried no message id (errors to undecodable frames, replies to id-less requests). */
   public ServerMessage nextAnonymous() {
     return take(anonymous, "a reply without message id");
+  }
+
+  /** The next reply without message id if one arrived, without waiting. */
+  public ServerMessage pollAnonymous() {
+    return anonymous.poll();
   }
 
   public ServerMessage nextPush() {

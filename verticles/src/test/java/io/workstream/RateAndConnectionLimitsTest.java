@@ -1,0 +1,143 @@
+package io.workstream;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.json.JsonObject;
+import io.workstream.protocol.v1.ClientMessage;
+import io.workstream.protocol.v1.Ping;
+import io.workstream.protocol.v1.ServerMessage;
+import io.workstream.testing.RawWebSocket;
+import io.workstream.testing.TestDatabase;
+import io.workstream.testing.TestService;
+import io.workstream.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.workstream.CircuitBreakerTest.eventually;
+import static io.workstream.testing.Messages.create;
+import static io.workstream.testing.Messages.newId;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A flooding client is slowed, then cut off; connection limits hold however connections end. */
+class RateAndConnectionLimitsTest {
+
+  static final int PER_SECOND = 20;
+  static final int MAX_PER_TENANT = 3;
+  static final int MAX_PER_NODE = 8;
+  static TestService service;
+
+  @BeforeAll
+  static void start() {
+    JsonObject config = TestService.baseConfig(TestDatabase.shared());
+    config.getJsonObject("gateway")
+      .put("rateLimit", new JsonObject().put("messagesPerSecond", PER_SECOND).put("burst", PER_SECOND)
+        .put("maxRejections", 40).put("abuseWindowMs", 10_000))
+      .put("connections", new JsonObject().put("maxPerTenant", MAX_PER_TENANT).put("maxPerNode", MAX_PER_NODE));
+    service = TestService.start(config);
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  @Test
+  void aFloodIsRateLimitedThenClosedWhileAWellBehavedClientIsServed() {
+    try (WsClient flooder = service.connect(newId(), "member");
+         WsClient neighbour = service.connect(newId(), "member")) {
+      ClientMessage ping = ClientMessage.newBuilder().setPing(Ping.newBuilder().setClientTimeMs(1)).build();
+      for (int i = 0; i < 300 && !flooder.isClosed(); i++) {
+        flooder.sendBinary(Buffer.buffer(ping.toByteArray()));
+      }
+      assertEquals(1008, flooder.awaitClose());
+      List<ServerMessage> answers = new ArrayList<>();
+      ServerMessage answer;
+      while ((answer = flooder.pollAnonymous()) != null) {
+        answers.add(answer);
+      }
+      long pongs = answers.stream().filter(ServerMessage::hasPong).count();
+      List<ServerMessage> limited = answers.stream().filter(m -> m.hasError()).toList();
+      assertTrue(pongs >= PER_SECOND && pongs < 300, "the burst is served, the flood is not: " + pongs);
+      assertTrue(!limited.isEmpty());
+      limited.forEach(m -> {
+        assertEquals("RATE_LIMITED", m.getError().getCode());
+        assertTrue(m.getError().getRetryAfterMs() > 0);
+      });
+
+      for (int i = 0; i < 10; i++) {
+        assertTrue(neighbour.request(create(newId(), "unaffected " + i)).hasWorkItemAck());
+      }
+    }
+  }
+
+  @Test
+  void theTenantLimitRefusesTheNextHandshakeAndAdmitsAgainAfterAnyKindOfClose() {
+    String tenant = newId();
+    List<WsClient> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < MAX_PER_TENANT - 1; i++) {
+        open.add(service.connect(tenant, "viewer"));
+      }
+      RawWebSocket raw = RawWebSocket.connect(service.port, service.token(tenant, "raw", "viewer"));
+      assertEquals(101, raw.status);
+      UpgradeRejectedException refused = assertThrows(UpgradeRejectedException.class,
+        () -> service.connect(tenant, "viewer"));
+      assertEquals(429, refused.getStatus());
+      assertEquals("CONNECTION_LIMIT", new JsonObject(refused.getBody()).getString("code"));
+      try (WsClient otherTenant = service.connect(newId(), "viewer")) {
+        assertTrue(otherTenant.request(io.workstream.testing.Messages.subscribe(newId())).hasSubscribeAck());
+      }
+
+      raw.resetAbruptly();
+      WsClient afterReset = eventuallyConnect(tenant);
+      open.add(afterReset);
+      assertThrows(UpgradeRejectedException.class, () -> service.connect(tenant, "viewer"));
+
+      open.remove(0).close();
+      open.add(eventuallyConnect(tenant));
+    } finally {
+      open.forEach(WsClient::close);
+    }
+  }
+
+  @Test
+  void theNodeLimitRefusesWith503() {
+    List<WsClient> open = new ArrayList<>();
+    try {
+      eventually(() -> {
+        try {
+          open.add(service.connect(newId(), "viewer"));
+          return false;
+        } catch (UpgradeRejectedException e) {
+          assertEquals(503, e.getStatus());
+          assertEquals("SERVICE_UNAVAILABLE", new JsonObject(e.getBody()).getString("code"));
+          return true;
+        }
+      }, 30_000);
+      assertTrue(open.size() <= MAX_PER_NODE);
+    } finally {
+      open.forEach(WsClient::close);
+    }
+  }
+
+  /** The server notices a close asynchronously: its slot comes back a moment later. */
+  private static WsClient eventuallyConnect(String tenant) {
+    WsClient[] client = new WsClient[1];
+    eventually(() -> {
+      try {
+        client[0] = service.connect(tenant, "viewer");
+        return true;
+      } catch (UpgradeRejectedException e) {
+        assertEquals(429, e.getStatus());
+        return false;
+      }
+    }, 10_000);
+    return client[0];
+  }
+}

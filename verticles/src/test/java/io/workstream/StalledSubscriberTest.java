@@ -1,0 +1,83 @@
+package io.workstream;
+
+import io.workstream.protocol.v1.ChangeEvent;
+import io.workstream.protocol.v1.ServerMessage;
+import io.workstream.testing.TestService;
+import io.workstream.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.workstream.testing.Messages.newId;
+import static io.workstream.testing.Messages.subscribe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One subscriber that never reads among a hundred that do: they get everything, it gets closed with 1013. */
+class StalledSubscriberTest extends SlowSubscriberTest {
+
+  static final int BATCH = 30;
+  static TestService service;
+
+  @BeforeAll
+  static void start() {
+    service = TestService.start(smallBuffers(1_000));
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  @Test
+  void theStalledOneIsClosedAndTheOthersGetEveryEventInOrder() throws Exception {
+    String tenant = newId();
+    String project = newId();
+    List<WsClient> readers = new ArrayList<>();
+    try (WsClient writer = service.connect(tenant, "member");
+         WsClient stalled = smallClient(service, tenant)) {
+      for (int i = 0; i < 100; i++) {
+        WsClient reader = service.connect(tenant, "viewer");
+        readers.add(reader);
+        assertTrue(reader.request(subscribe(project)).hasSubscribeAck());
+      }
+      assertTrue(stalled.request(subscribe(project)).hasSubscribeAck());
+      stalled.pause();
+
+      // In batches that every reader takes before the next: readers that read are never far behind, while the
+      // stalled one falls further behind with every batch.
+      List<List<ChangeEvent>> seen = new ArrayList<>();
+      readers.forEach(r -> seen.add(new ArrayList<>()));
+      for (int batch = 0; batch < EVENTS / BATCH; batch++) {
+        write(writer, project, BATCH);
+        for (int r = 0; r < readers.size(); r++) {
+          seen.get(r).addAll(readers.get(r).events(BATCH));
+        }
+      }
+      for (List<ChangeEvent> events : seen) {
+        assertEquals(oneTo(EVENTS), seqs(events));
+      }
+      awaitServerClosed(service, "slow-client");
+
+      // What reached the stalled client before the server gave up on it: events in order, maybe a Lagged, then
+      // SLOW_CLIENT and the close.
+      stalled.resume();
+      assertEquals(1013, stalled.awaitClose());
+      List<ServerMessage> received = stalled.drainPushes();
+      long expected = 1;
+      for (ServerMessage push : received) {
+        if (push.hasChangeEvent()) {
+          assertEquals(expected++, push.getChangeEvent().getSeq());
+        }
+      }
+      assertTrue(expected - 1 < EVENTS, "a stalled client cannot have taken everything");
+      ServerMessage notice = stalled.nextAnonymous();
+      assertEquals("SLOW_CLIENT", notice.getError().getCode());
+    } finally {
+      readers.forEach(WsClient::close);
+    }
+  }
+}
