@@ -88,6 +88,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private long lastPingMs = lastInboundMs;
   private long expiryTimer = -1;
   private long reconnectAfterMs = -1;
+  private long lastAnswerMs;
   private boolean closing;
 
   Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal) {
@@ -221,12 +222,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
         send(error(messageId, ctx.correlationId(), known));
         done(ctx, operation, known.code().name(), started);
       })
-      .onComplete(ar -> {
-        inFlight--;
-        if (reconnectAfterMs >= 0 && inFlight == 0) {
-          closeWhenFlushed(GOING_AWAY, "server shutting down");
-        }
-      });
+      .onComplete(ar -> inFlight--);
   }
 
   /**
@@ -260,6 +256,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   /** Meters the request and logs it (debug: one line per request, with its correlation id). */
   private void done(RequestContext ctx, String operation, String code, long startedNanos) {
+    lastAnswerMs = System.currentTimeMillis();
     gateway.metrics().request(operation, code, startedNanos);
     if (LOG.isDebugEnabled()) {
       LOG.debug("request done", kv("correlationId", ctx.correlationId()), kv("tenantId", ctx.tenantId()),
@@ -469,7 +466,9 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     GatewayConfig.Heartbeat heartbeat = config.heartbeat();
-    if (nowMs - lastInboundMs > heartbeat.idleTimeoutMs()) {
+    if (reconnectAfterMs >= 0 && inFlight == 0 && nowMs - lastAnswerMs >= config.drain().quietMs()) {
+      closeWhenFlushed(GOING_AWAY, "server shutting down");
+    } else if (nowMs - lastInboundMs > heartbeat.idleTimeoutMs()) {
       close(NORMAL, "idle timeout", "idle");
     } else if (outbound.stalled(nowMs)) {
       slow();
@@ -481,18 +480,17 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   /**
    * The node is shutting down: the client is told to reconnect after a jittered delay, requests in flight are
-   * answered, new ones refused, and the socket closes with 1001 once everything went out.
+   * answered, new ones refused, and once it has been quiet for a moment ({@link #tick}) the socket closes with 1001
+   * after everything went out.
    */
   void drain() {
     if (closing || reconnectAfterMs >= 0) {
       return;
     }
     reconnectAfterMs = ThreadLocalRandom.current().nextLong(config.drain().reconnectSpreadMs() + 1);
+    lastAnswerMs = System.currentTimeMillis();
     send(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setGoodbye(Goodbye.newBuilder()
       .setReason("server shutting down").setReconnectAfterMs(reconnectAfterMs)).build());
-    if (inFlight == 0) {
-      closeWhenFlushed(GOING_AWAY, "server shutting down");
-    }
   }
 
   /** The drain time is up. */

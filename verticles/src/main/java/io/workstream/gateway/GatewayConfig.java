@@ -48,8 +48,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   public record Heartbeat(long pingIntervalMs, long idleTimeoutMs) {
   }
 
-  /** Graceful shutdown: how long connections may take to finish, and the span reconnects are spread over. */
-  public record Drain(long timeoutMs, long reconnectSpreadMs) {
+  /**
+   * Graceful shutdown: how long connections may take to finish, the span reconnects are spread over, and how long a
+   * connection stays open after its Goodbye and last answer (requests already on their way get an answer too).
+   */
+  public record Drain(long timeoutMs, long reconnectSpreadMs, long quietMs) {
   }
 
   public static GatewayConfig from(JsonObject root) {
@@ -94,6 +97,7 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         heartbeat.getLong("idleTimeoutMs", 75_000L)),
       new Drain(
         drain.getLong("timeoutMs", 10_000L),
-        drain.getLong("reconnectSpreadMs", 5_000L)));
+        drain.getLong("reconnectSpreadMs", 5_000L),
+        drain.getLong("quietMs", 500L)));
   }
 }

@@ -204,10 +204,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  /** Often enough to notice idleness, stalls and due pings within a fraction of their limits. */
+  /** Often enough to notice idleness, stalls, due pings and quiet drained connections within a fraction of their limits. */
   private static long tickMs(GatewayConfig config) {
-    long shortest = Math.min(config.heartbeat().pingIntervalMs(),
-      Math.min(config.heartbeat().idleTimeoutMs(), config.outbound().slowClientTimeoutMs()));
+    long shortest = Math.min(Math.min(config.heartbeat().pingIntervalMs(), config.heartbeat().idleTimeoutMs()),
+      Math.min(config.outbound().slowClientTimeoutMs(), config.drain().quietMs()));
     return Math.max(50, Math.min(1_000, shortest / 4));
   }
 

@@ -77,6 +77,34 @@ public final class TestDatabase implements AutoCloseable {
       .put("user", "postgres");
   }
 
+  /** Runs one SQL statement against the service's database, as an operator (or a corrupting bug) would. */
+  public void execute(String sql, Object... params) {
+    try (Connection c = server.getDatabase("postgres", "workstream").getConnection();
+         java.sql.PreparedStatement statement = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        statement.setObject(i + 1, params[i]);
+      }
+      statement.execute();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The first column of the first row of a query. */
+  public Object queryValue(String sql, Object... params) {
+    try (Connection c = server.getDatabase("postgres", "workstream").getConnection();
+         java.sql.PreparedStatement statement = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        statement.setObject(i + 1, params[i]);
+      }
+      try (java.sql.ResultSet rs = statement.executeQuery()) {
+        return rs.next() ? rs.getObject(1) : null;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Stops the server (as a crash of the database would look to the service: connections drop). */
   public void stop() {
     try {
