@@ -7,6 +7,7 @@ import io.workstream.protocol.v1.ClientMessage;
 import io.workstream.protocol.v1.Ping;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.testing.RandomMessages;
+import io.workstream.testing.RawWebSocket;
 import io.workstream.testing.TestDatabase;
 import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
@@ -55,6 +56,19 @@ class FrameLimitsTest {
       offender.sendBinary(Buffer.buffer(huge.toByteArray()));
       assertEquals(1009, offender.awaitClose());
       assertTrue(bystander.request(create(newId(), "still fine")).hasWorkItemAck());
+    }
+  }
+
+  @Test
+  void aMessageOverTheLimitInSmallFragmentsIsRefusedToo() {
+    try (RawWebSocket raw = RawWebSocket.connect(service.port, service.token(newId(), "fragments", "member"))) {
+      byte[] fragment = new byte[4 * 1024];
+      raw.sendFrame(false, 0x2, fragment);
+      for (int i = 0; i < 4; i++) {
+        raw.sendFrame(false, 0x0, fragment);
+      }
+      raw.sendFrame(true, 0x0, fragment);
+      assertEquals(1009, raw.awaitCloseCode());
     }
   }
 

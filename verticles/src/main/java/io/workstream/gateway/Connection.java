@@ -63,7 +63,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   static final int MESSAGE_ID_MAX = 128;
   static final int PROJECTS_PER_SUBSCRIBE_MAX = 100;
-  static final int REPLAY_PAGE_SIZE = 200;
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   /** WebSocket close codes the server uses (PROTOCOL.md). */
@@ -299,10 +298,15 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
         "subscribing needs the viewer, member or admin role"));
     }
     Map<String, Long> cursors = cursors(request);
+    long fresh = cursors.keySet().stream().filter(p -> !subscriptions.containsKey(p)).count();
+    if (subscriptions.size() + fresh > config.maxSubscriptions()) {
+      throw WorkstreamException.validation("projects", "a connection may subscribe to at most "
+        + config.maxSubscriptions() + " projects");
+    }
     Map<String, ProjectSubscription> added = new LinkedHashMap<>();
     List<Future<SubscriptionStart>> starts = new ArrayList<>();
     cursors.forEach((projectId, afterSeq) -> {
-      ProjectSubscription subscription = new ProjectSubscription(this, projectId, REPLAY_PAGE_SIZE);
+      ProjectSubscription subscription = new ProjectSubscription(this, projectId, config.replayPageSize());
       ProjectSubscription replaced = subscriptions.put(projectId, subscription);
       if (replaced != null) {
         replaced.suspend(null);
@@ -316,7 +320,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
         .map(Message::body)
         .compose(live -> afterSeq < 0
           ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
-          : history(ctx.correlationId(), projectId, afterSeq, REPLAY_PAGE_SIZE)
+          : history(ctx.correlationId(), projectId, afterSeq, config.replayPageSize())
           .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
     });
     return Future.all(starts)

@@ -10,10 +10,12 @@ import io.workstream.config.Json;
  * @param requestTimeoutMs how long a request may take end to end before the client gets TIMEOUT
  * @param maxFrameBytes    the largest WebSocket frame (and message) accepted; larger ones close the socket with 1009
  * @param maxInFlight      requests one connection may have unanswered; more are refused with RATE_LIMITED
+ * @param maxSubscriptions projects one connection may subscribe to
+ * @param replayPageSize   history events read at a time when a subscriber catches up
  * @param tokenExpiryGraceMs how long after its token's {@code exp} a connection may stay open
  */
 public record GatewayConfig(String host, int port, long requestTimeoutMs, int maxFrameBytes, int maxInFlight,
-                            long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
+                            int maxSubscriptions, int replayPageSize, long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
                             Outbound outbound, Heartbeat heartbeat, Drain drain) {
 
   /**
@@ -70,6 +72,8 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
       gateway.getLong("requestTimeoutMs", 5_000L),
       gateway.getInteger("maxFrameBytes", 64 * 1024),
       gateway.getInteger("maxInFlight", 64),
+      gateway.getInteger("maxSubscriptions", 1_000),
+      gateway.getInteger("replayPageSize", 100),
       gateway.getLong("tokenExpiryGraceMs", 0L),
       new Auth(
         auth.getString("algorithm", "HS256"),

@@ -58,11 +58,16 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** Sends one masked frame. */
+  /** Sends one masked, final frame. */
   public void sendFrame(int opcode, byte[] payload) {
+    sendFrame(true, opcode, payload);
+  }
+
+  /** Sends one masked frame; a message can be split into fragments (opcode 0 for the continuations). */
+  public void sendFrame(boolean fin, int opcode, byte[] payload) {
     try {
       ByteArrayOutputStream frame = new ByteArrayOutputStream();
-      frame.write(0x80 | opcode);
+      frame.write((fin ? 0x80 : 0) | opcode);
       if (payload.length < 126) {
         frame.write(0x80 | payload.length);
       } else if (payload.length < 65_536) {

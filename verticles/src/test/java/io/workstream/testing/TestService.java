@@ -27,12 +27,15 @@ public final class TestService implements AutoCloseable {
   public final Vertx clients;
   public final int port;
   public final JsonObject config;
+  /** The main verticle's deployment: undeploying it stops the service the way SIGTERM does (graceful drain). */
+  public final String deploymentId;
 
-  private TestService(Vertx vertx, Vertx clients, int port, JsonObject config) {
+  private TestService(Vertx vertx, Vertx clients, int port, JsonObject config, String deploymentId) {
     this.vertx = vertx;
     this.clients = clients;
     this.port = port;
     this.config = config;
+    this.deploymentId = deploymentId;
   }
 
   /** The test configuration: port 0, the shared database, HS256 with {@link #SECRET}. */
@@ -50,14 +53,16 @@ public final class TestService implements AutoCloseable {
 
   public static TestService start(JsonObject config) {
     Vertx vertx = Vertx.vertx(Observability.withMetrics(new VertxOptions()));
+    String deploymentId;
     try {
-      vertx.deployVerticle(MainVerticle.class, new DeploymentOptions().setConfig(config)).await(60, TimeUnit.SECONDS);
+      deploymentId = vertx.deployVerticle(MainVerticle.class, new DeploymentOptions().setConfig(config))
+        .await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();
       throw new IllegalStateException("the service did not start", e);
     }
     int port = (Integer) vertx.sharedData().getLocalMap(GatewayVerticle.NODE_MAP).get(GatewayVerticle.HTTP_PORT_KEY);
-    return new TestService(vertx, Vertx.vertx(), port, config);
+    return new TestService(vertx, Vertx.vertx(), port, config, deploymentId);
   }
 
   public String token(String tenantId, String userId, String... roles) {
