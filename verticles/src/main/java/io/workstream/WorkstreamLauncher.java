@@ -24,7 +24,7 @@ public class WorkstreamLauncher extends Launcher {
   @Override
   public void beforeStartingVertx(VertxOptions options) {
     if (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled()) {
-      Observability.withMetrics(options);
+      Observability.withMetrics(options, Observability.DEFAULT_REGISTRY);
     }
   }
 }

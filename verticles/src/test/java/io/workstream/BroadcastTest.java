@@ -6,10 +6,7 @@ import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.Subscribe;
 import io.workstream.protocol.v1.ProjectCursor;
 import io.workstream.protocol.v1.Unsubscribe;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -25,19 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Changes reach exactly the subscribers of their tenant and project, the requester included. Absence is proved
  * with a sentinel: a later change the same client does receive, which could not overtake an earlier leak.
  */
-class BroadcastTest {
+class BroadcastTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void everySubscriberOfTheTenantsProjectGetsTheEventAndNobodyElse() {

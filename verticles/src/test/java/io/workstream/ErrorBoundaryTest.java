@@ -6,10 +6,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.workstream.bus.Failures;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.testing.TestDatabase;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -26,19 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A bug anywhere behind the gateway becomes INTERNAL_ERROR with the request's correlation id, is logged with its
  * stack trace under that id, and leaves the connection usable. The bug here: a stored reply that does not decode.
  */
-class ErrorBoundaryTest {
+class ErrorBoundaryTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void anUnexpectedExceptionIsAnInternalErrorWithTheCorrelationIdAndTheConnectionGoesOn() {

@@ -7,8 +7,6 @@ import io.workstream.testing.TestDatabase;
 import io.workstream.testing.TestService;
 import io.workstream.testing.Tokens;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,19 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The JWT is checked before the upgrade: a refused client gets HTTP 401 with a JSON {code, message}, no socket. */
-class HandshakeTest {
+class HandshakeTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   static Stream<Arguments> refusedTokens() {
     String secret = TestService.SECRET;

@@ -3,8 +3,6 @@ package io.workstream;
 import io.vertx.core.json.JsonObject;
 import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static io.workstream.testing.Messages.create;
@@ -13,19 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The operator's view: health in JSON (database, breaker, every role) and Prometheus metrics. */
-class HealthAndMetricsTest {
+class HealthAndMetricsTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void healthReportsTheDatabaseTheBreakerAndEveryRole() {

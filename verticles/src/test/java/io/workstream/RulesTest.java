@@ -7,10 +7,7 @@ import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItem;
 import io.workstream.protocol.v1.WorkItemList;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static io.workstream.WorkItemLifecycleTest.createItem;
@@ -24,19 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Roles, tenant scoping and the rules that depend on other rows: versions, parents, children. */
-class RulesTest {
+class RulesTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void viewersReadAndSubscribeButCannotChangeAnything() {

@@ -3,10 +3,7 @@ package io.workstream;
 import io.workstream.protocol.v1.ChangeEvent;
 import io.workstream.protocol.v1.ClientMessage;
 import io.workstream.protocol.v1.ServerMessage;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -22,19 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Concurrent writers on one project: seqs 1..n with no gap or repeat, seen by every subscriber in order. */
-class SequenceTest {
+class SequenceTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void concurrentWritersGetGapFreeSeqsThatSubscribersSeeInOrder() throws Exception {

@@ -5,10 +5,7 @@ import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItem;
 import io.workstream.protocol.v1.WorkItemStatus;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -37,19 +34,8 @@ import static org.quicktheories.generators.SourceDSL.longs;
  * service: neither tenant ever observes the other (events, reads, ids), and each subscriber sees its projects'
  * seqs as exactly 1..n. A bounded number of examples: each one is a few hundred real requests.
  */
-class TenantIsolationPropertyTest {
+class TenantIsolationPropertyTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   /** One tenant's side of an example: its clients, what it made, what it saw. */
   static final class Side {

@@ -11,7 +11,6 @@ import io.workstream.protocol.v1.Subscribe;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItem;
 import io.workstream.protocol.v1.WorkItemType;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,16 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every validation rule answers VALIDATION_ERROR naming its field, and changes nothing. */
-class ValidationTest {
+class ValidationTest extends SharedServiceTest {
 
-  static TestService service;
   static WsClient client;
   static String project;
   static WorkItem item;
 
   @BeforeAll
   static void start() {
-    service = TestService.start();
     client = service.connect(newId(), "member");
     project = newId();
     item = WorkItemLifecycleTest.createItem(client, project, "existing", "");
@@ -49,7 +46,6 @@ class ValidationTest {
   @AfterAll
   static void stop() {
     client.close();
-    service.close();
   }
 
   static CreateWorkItem.Builder validCreate() {

@@ -12,10 +12,7 @@ import io.workstream.protocol.v1.WorkItemList;
 import io.workstream.protocol.v1.WorkItemPriority;
 import io.workstream.protocol.v1.WorkItemStatus;
 import io.workstream.protocol.v1.WorkItemType;
-import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -34,19 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Create, update, delete and get through a real socket, and the change events they produce. */
-class WorkItemLifecycleTest {
+class WorkItemLifecycleTest extends SharedServiceTest {
 
-  static TestService service;
-
-  @BeforeAll
-  static void start() {
-    service = TestService.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    service.close();
-  }
 
   @Test
   void createUpdateDeleteAndGetProduceOrderedEvents() {

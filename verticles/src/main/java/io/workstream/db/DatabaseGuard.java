@@ -11,7 +11,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.micrometer.backends.BackendRegistries;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
 import org.slf4j.Logger;
@@ -36,9 +35,10 @@ final class DatabaseGuard {
   private final RetryPolicy backoff;
   private final long resetTimeoutMs;
   private volatile long openedAtMs;
+  private final MeterRegistry registry;
   private final Gauge stateGauge;
 
-  DatabaseGuard(Vertx vertx, DbConfig.Breaker breakerConfig, DbConfig.Retry retry) {
+  DatabaseGuard(Vertx vertx, MeterRegistry registry, DbConfig.Breaker breakerConfig, DbConfig.Retry retry) {
     this.vertx = vertx;
     this.retry = retry;
     this.backoff = RetryPolicy.exponentialDelayWithJitter(retry.initialDelayMs(), retry.maxDelayMs());
@@ -55,23 +55,16 @@ final class DatabaseGuard {
       })
       .halfOpenHandler(v -> LOG.info("database circuit HALF_OPEN: trying the database again"))
       .closeHandler(v -> LOG.info("database circuit CLOSED"));
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    if (registry != null) {
-      stateGauge = Gauge.builder("workstream.db.circuit.state", breaker, DatabaseGuard::stateValue)
-        .tag("name", breaker.name())
-        .description("Database circuit breaker: 0 closed, 1 half-open, 2 open")
-        .register(registry);
-    } else {
-      stateGauge = null;
-    }
+    this.registry = registry;
+    this.stateGauge = Gauge.builder("workstream.db.circuit.state", breaker, DatabaseGuard::stateValue)
+      .tag("name", breaker.name())
+      .description("Database circuit breaker: 0 closed, 1 half-open, 2 open")
+      .register(registry);
   }
 
   /** Removes the breaker's gauge (the registry outlives this verticle instance). */
   void close() {
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    if (registry != null && stateGauge != null) {
-      registry.remove(stateGauge);
-    }
+    registry.remove(stateGauge);
   }
 
   /** Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. */

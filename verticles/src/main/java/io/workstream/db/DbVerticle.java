@@ -10,6 +10,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.workstream.Observability;
 import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
 import io.workstream.bus.Failures;
@@ -74,7 +75,7 @@ public final class DbVerticle extends VerticleBase {
             .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs())))
           .using(vertx)
           .build();
-        guard = new DatabaseGuard(vertx, settings.breaker(), settings.retry());
+        guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
         store = new WorkItemStore(pool, settings.retention());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(

@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
@@ -22,9 +20,8 @@ final class GatewayMetrics {
   private final Gauge connections;
   private final Counter lagged;
 
-  GatewayMetrics(String gatewayId, Collection<?> openConnections) {
-    MeterRegistry backend = BackendRegistries.getDefaultNow();
-    this.registry = backend != null ? backend : new SimpleMeterRegistry();
+  GatewayMetrics(MeterRegistry registry, String gatewayId, Collection<?> openConnections) {
+    this.registry = registry;
     this.framesIn = Counter.builder("workstream.frames").tag("direction", "in")
       .description("WebSocket frames received").register(registry);
     this.framesOut = Counter.builder("workstream.frames").tag("direction", "out")

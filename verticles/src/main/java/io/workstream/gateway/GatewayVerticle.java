@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.workstream.Observability;
 import io.workstream.bus.Addresses;
 import io.workstream.bus.Codecs;
 import io.workstream.bus.ErrorCode;
@@ -68,11 +69,11 @@ public final class GatewayVerticle extends VerticleBase {
     String gatewayId = UUID.randomUUID().toString();
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
-      services = new GatewayServices(vertx, config, new SubscriptionIndex(), new GatewayMetrics(gatewayId, connections),
+      services = new GatewayServices(vertx, config, new SubscriptionIndex(), new GatewayMetrics(Observability.registry(config()), gatewayId, connections),
         Addresses.gatewayEvents(gatewayId));
       Router router = Router.router(vertx);
       router.get("/ws").handler(this::upgrade);
-      router.get("/metrics").handler(PrometheusScrapingHandler.create());
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(Observability.registryName(config())));
       HealthRoutes.mount(router, vertx, node);
       HttpServerOptions options = new HttpServerOptions()
         .setMaxWebSocketFrameSize(config.maxFrameBytes())

@@ -47,12 +47,25 @@ public final class TestService implements AutoCloseable {
       .put("db", db.dbConfig());
   }
 
-  public static TestService start() {
-    return start(baseConfig(TestDatabase.shared()));
+  private static TestService shared;
+
+  /**
+   * The service most tests share (they keep apart by using tenants and projects of their own): started once per
+   * test JVM, stopped when it exits.
+   */
+  public static synchronized TestService shared() {
+    if (shared == null) {
+      shared = start(baseConfig(TestDatabase.shared()));
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+    }
+    return shared;
   }
 
   public static TestService start(JsonObject config) {
-    Vertx vertx = Vertx.vertx(Observability.withMetrics(new VertxOptions()));
+    // Meters of their own, apart from any other service of this JVM.
+    String registry = "test-" + UUID.randomUUID();
+    config.put("metrics", new JsonObject().put("registryName", registry));
+    Vertx vertx = Vertx.vertx(Observability.withMetrics(new VertxOptions(), registry));
     String deploymentId;
     try {
       deploymentId = vertx.deployVerticle(MainVerticle.class, new DeploymentOptions().setConfig(config))
