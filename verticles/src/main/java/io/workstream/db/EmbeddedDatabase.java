@@ -86,11 +86,15 @@ public final class EmbeddedDatabase {
     if (lines.isEmpty()) {
       return;
     }
-    ProcessHandle.of(Long.parseLong(lines.get(0).trim())).ifPresent(orphan -> {
-      LOG.warn("stopping an orphaned PostgreSQL (pid {}) left on {}", orphan.pid(), dataDir);
-      orphan.destroy();
-      orphan.onExit().join();
-    });
+    ProcessHandle.of(Long.parseLong(lines.get(0).trim()))
+      // Process ids are reused: only a postgres whose command line names this data directory is ours to stop.
+      .filter(process -> process.info().commandLine()
+        .map(line -> line.contains("postgres") && line.contains(dataDir.toString())).orElse(false))
+      .ifPresent(orphan -> {
+        LOG.warn("stopping an orphaned PostgreSQL (pid {}) left on {}", orphan.pid(), dataDir);
+        orphan.destroy();
+        orphan.onExit().join();
+      });
   }
 
   private static void createDatabase(EmbeddedPostgres pg) {

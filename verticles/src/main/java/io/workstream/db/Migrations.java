@@ -16,11 +16,12 @@ final class Migrations {
 
   static void migrate(PgConnectOptions target) {
     String url = "jdbc:postgresql://" + target.getHost() + ":" + target.getPort() + "/" + target.getDatabase();
-    MigrateResult result = Flyway.configure()
+    Flyway flyway = Flyway.configure()
       .dataSource(url, target.getUser(), target.getPassword())
       .locations("classpath:db/migration")
-      .load()
-      .migrate();
-    LOG.info("schema at version {} ({} migrations applied)", result.targetSchemaVersion, result.migrationsExecuted);
+      .load();
+    MigrateResult result = flyway.migrate();
+    LOG.info("schema at version {} ({} migrations applied now)", flyway.info().current().getVersion(),
+      result.migrationsExecuted);
   }
 }

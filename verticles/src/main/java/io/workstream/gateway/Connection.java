@@ -108,7 +108,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     ws.binaryMessageHandler(this::onFrame);
     ws.textMessageHandler(text -> {
       touch();
-      if (admit()) {
+      if (admit("")) {
         send(error("", UUID.randomUUID().toString(),
           new WorkstreamException(ErrorCode.INVALID_MESSAGE, "frames must be binary protobuf ClientMessages")));
       }
@@ -164,18 +164,23 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   private void onFrame(Buffer frame) {
     touch();
-    if (closing || !admit()) {
+    if (closing) {
       return;
     }
     ClientMessage request;
     try {
       request = ClientMessage.parseFrom(frame.getBytes());
     } catch (InvalidProtocolBufferException e) {
-      send(error("", UUID.randomUUID().toString(),
-        new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
+      if (admit("")) {
+        send(error("", UUID.randomUUID().toString(),
+          new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
+      }
       return;
     }
     String messageId = request.getMessageId();
+    if (!admit(messageId)) {
+      return;
+    }
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
       send(error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
         "message_id must be at most " + MESSAGE_ID_MAX + " printable characters (a UUID)")));
@@ -225,10 +230,10 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   /**
-   * The token bucket: a message over the rate is refused with RATE_LIMITED and not processed; a connection that
-   * keeps flooding after that is closed with 1008.
+   * The token bucket: a message over the rate is refused with RATE_LIMITED (echoing its message id, so the client
+   * knows what to resend) and not processed; a connection that keeps flooding after that is closed with 1008.
    */
-  private boolean admit() {
+  private boolean admit(String messageId) {
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
     if (probe.isConsumed()) {
       return true;
@@ -243,8 +248,10 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return false;
     }
     long retryAfterMs = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000);
-    send(error("", UUID.randomUUID().toString(), new WorkstreamException(ErrorCode.RATE_LIMITED,
-      "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
+    boolean echo = !messageId.isEmpty() && messageId.length() <= MESSAGE_ID_MAX;
+    send(error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(),
+      new WorkstreamException(ErrorCode.RATE_LIMITED,
+        "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
     gateway.metrics().request("any", ErrorCode.RATE_LIMITED.name(), System.nanoTime());
     return false;
   }
@@ -518,6 +525,11 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
     closing = true;
     gateway.metrics().closedByServer(metricReason);
+    if (code != GOING_AWAY && code != NORMAL) {
+      // A client closed for misbehaving gets nothing more read from it (a flood stops costing us anything); it has
+      // the closing timeout to acknowledge before the socket goes.
+      ws.pause();
+    }
     ws.close(code, reason);
   }
 

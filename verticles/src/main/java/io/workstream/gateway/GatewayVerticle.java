@@ -49,6 +49,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** Where the port the gateway listens on is published, for tools and tests that asked for port 0. */
   public static final String NODE_MAP = "workstream.node";
   public static final String HTTP_PORT_KEY = "http.port";
+  private static final int CLOSING_TIMEOUT_SECONDS = 2;
 
   private final Set<Connection> connections = new HashSet<>();
   private GatewayConfig config;
@@ -77,7 +78,9 @@ public final class GatewayVerticle extends VerticleBase {
       HealthRoutes.mount(router, vertx, node);
       HttpServerOptions options = new HttpServerOptions()
         .setMaxWebSocketFrameSize(config.maxFrameBytes())
-        .setMaxWebSocketMessageSize(config.maxFrameBytes());
+        .setMaxWebSocketMessageSize(config.maxFrameBytes())
+        // How long a closed connection's client has to acknowledge before the socket is dropped.
+        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS);
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }
