@@ -77,6 +77,28 @@ class RateAndConnectionLimitsTest {
   }
 
   @Test
+  void aRefusedMessageIsNamedByItsMessageIdSoTheClientKnowsWhatToResend() throws Exception {
+    try (WsClient client = service.connect(newId(), "member")) {
+      List<java.util.concurrent.CompletableFuture<ServerMessage>> replies = new ArrayList<>();
+      for (int i = 0; i < PER_SECOND + 10; i++) {
+        replies.add(client.sendAsync(ClientMessage.newBuilder().setMessageId(newId())
+          .setPing(Ping.newBuilder().setClientTimeMs(i)).build()));
+      }
+      int limited = 0;
+      for (var reply : replies) {
+        ServerMessage answer = reply.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        if (answer.hasError()) {
+          assertEquals("RATE_LIMITED", answer.getError().getCode());
+          limited++;
+        } else {
+          assertTrue(answer.hasPong());
+        }
+      }
+      assertTrue(limited >= 10 - 1, "each message over the burst is refused, by its id: " + limited);
+    }
+  }
+
+  @Test
   void theTenantLimitRefusesTheNextHandshakeAndAdmitsAgainAfterAnyKindOfClose() {
     String tenant = newId();
     List<WsClient> open = new ArrayList<>();

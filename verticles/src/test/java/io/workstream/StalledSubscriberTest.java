@@ -60,6 +60,12 @@ class StalledSubscriberTest extends SlowSubscriberTest {
       for (List<ChangeEvent> events : seen) {
         assertEquals(oneTo(EVENTS), seqs(events));
       }
+      // What the server holds for all these connections stays within the per-connection bound, whatever the
+      // stalled one does.
+      double queued = service.get("/metrics").body().lines()
+        .filter(l -> l.startsWith("workstream_outbound_queued_bytes{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+      assertTrue(queued <= 102 * 128 * 1024, "outbound queues hold " + queued + " bytes");
       awaitServerClosed(service, "slow-client");
 
       // What reached the stalled client before the server gave up on it: events in order, maybe a Lagged, then

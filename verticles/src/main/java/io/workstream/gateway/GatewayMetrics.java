@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The gateway's meters, scraped from {@code /metrics}: open connections, frames in and out, requests by operation
@@ -19,6 +20,8 @@ final class GatewayMetrics {
   private final Counter framesOut;
   private final Gauge connections;
   private final Counter lagged;
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final Gauge queued;
 
   GatewayMetrics(MeterRegistry registry, String gatewayId, Collection<?> openConnections) {
     this.registry = registry;
@@ -28,6 +31,8 @@ final class GatewayMetrics {
       .description("WebSocket frames sent").register(registry);
     this.lagged = Counter.builder("workstream.subscribers.lagged")
       .description("Times a subscriber fell behind and had change events dropped").register(registry);
+    this.queued = Gauge.builder("workstream.outbound.queued.bytes", queuedBytes, AtomicLong::get)
+      .tag("gateway", gatewayId).description("Bytes waiting in connections' outbound queues").register(registry);
     this.connections = Gauge.builder("workstream.connections.open", openConnections, Collection::size)
       .tag("gateway", gatewayId).description("Open WebSocket connections").register(registry);
   }
@@ -38,6 +43,11 @@ final class GatewayMetrics {
 
   void frameOut() {
     framesOut.increment();
+  }
+
+  /** Bytes entering (positive) or leaving (negative) outbound queues. */
+  void queued(long bytes) {
+    queuedBytes.addAndGet(bytes);
   }
 
   void lagged() {
@@ -66,5 +76,6 @@ final class GatewayMetrics {
 
   void close() {
     registry.remove(connections);
+    registry.remove(queued);
   }
 }

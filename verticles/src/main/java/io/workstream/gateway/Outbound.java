@@ -91,6 +91,7 @@ final class Outbound {
   void close() {
     closed = true;
     queue.clear();
+    metrics.queued(-queuedBytes);
     queuedBytes = 0;
     laggedFrame = null;
     whenWritable.clear();
@@ -122,6 +123,7 @@ final class Outbound {
   private void enqueue(Frame frame) {
     queue.add(frame);
     queuedBytes += frame.bytes().length();
+    metrics.queued(frame.bytes().length());
   }
 
   /** The queue is full: drop the waiting change events and owe the client a Lagged, or give up on it. */
@@ -137,6 +139,7 @@ final class Outbound {
       if (queued.isEvent()) {
         firstDropped.merge(queued.projectId(), queued.seq(), Math::min);
         queuedBytes -= queued.bytes().length();
+        metrics.queued(-queued.bytes().length());
         it.remove();
       }
     }
@@ -164,6 +167,7 @@ final class Outbound {
     while (!queue.isEmpty() && !ws.writeQueueFull()) {
       Frame frame = queue.poll();
       queuedBytes -= frame.bytes().length();
+      metrics.queued(-frame.bytes().length());
       write(frame.bytes());
     }
     if (queue.isEmpty() && laggedFrame != null && !ws.writeQueueFull()) {
