@@ -73,10 +73,6 @@ final class ProjectStream {
     }
   }
 
-  int pendingCount() {
-    return pending.size();
-  }
-
   private void drain(Consumer<ChangeEvent> emit) {
     while (!pending.isEmpty() && pending.firstKey() <= lastSeq + 1) {
       ChangeEvent next = pending.pollFirstEntry().getValue();

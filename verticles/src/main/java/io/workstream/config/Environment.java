@@ -62,11 +62,6 @@ public final class Environment {
     return config;
   }
 
-  /** Names of the recognised variables, for documentation and the start-up log. */
-  public static Iterable<String> names() {
-    return OVERRIDES.keySet();
-  }
-
   private static void put(JsonObject config, String path, Object value) {
     String[] parts = path.split("\\.");
     JsonObject node = config;

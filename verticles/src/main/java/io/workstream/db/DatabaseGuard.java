@@ -85,10 +85,6 @@ final class DatabaseGuard {
     return breaker.state();
   }
 
-  String name() {
-    return breaker.name();
-  }
-
   /** How long a client should wait before trying again while the breaker is open. */
   long retryAfterMs() {
     long left = openedAtMs + resetTimeoutMs - System.currentTimeMillis();

@@ -88,6 +88,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private long expiryTimer = -1;
   private long reconnectAfterMs = -1;
   private long lastAnswerMs;
+  private boolean closeRequested;
   private boolean closing;
 
   Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal) {
@@ -121,10 +122,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     } else {
       expiryTimer = gateway.vertx().setTimer(untilExpiry, t -> expire());
     }
-  }
-
-  Principal principal() {
-    return principal;
   }
 
   @Override
@@ -516,7 +513,10 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   private void closeWhenFlushed(short code, String reason) {
-    outbound.whenWritable(() -> close(code, reason, code == GOING_AWAY ? "shutdown" : "token-expired"));
+    if (!closeRequested) {
+      closeRequested = true;
+      outbound.whenWritable(() -> close(code, reason, code == GOING_AWAY ? "shutdown" : "token-expired"));
+    }
   }
 
   private void close(short code, String reason, String metricReason) {

@@ -42,12 +42,4 @@ final class ConnectionLimits implements Shareable {
     perTenant.computeIfPresent(tenantId, (tenant, open) -> open <= 1 ? null : open - 1);
     total.decrementAndGet();
   }
-
-  int open(String tenantId) {
-    return perTenant.getOrDefault(tenantId, 0);
-  }
-
-  int open() {
-    return total.get();
-  }
 }

@@ -128,10 +128,10 @@ final class ProjectSubscription {
     List<ProjectFrame> early = held.stream().sorted(Comparator.comparingLong(ProjectFrame::seq)).toList();
     held.clear();
     for (ProjectFrame frame : early) {
-      if (state != State.LIVE) {
-        held.add(frame);
-      } else {
+      if (state == State.LIVE) {
         offer(frame);
+      } else if (state == State.CATCHING_UP) {
+        held.add(frame);
       }
     }
   }
