@@ -3,7 +3,7 @@ package io.workstream.testing;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -32,13 +32,13 @@ public final class WsClient implements AutoCloseable {
 
   // Held for the connection's lifetime: Vert.x closes a client that becomes unreachable, and its connections with it.
   private final WebSocketClient client;
-  private final WebSocket ws;
+  private final ClientWebSocket ws;
   private final Map<String, CompletableFuture<ServerMessage>> pending = new ConcurrentHashMap<>();
   private final BlockingQueue<ServerMessage> pushes = new LinkedBlockingQueue<>();
   private final BlockingQueue<ServerMessage> anonymous = new LinkedBlockingQueue<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
 
-  private WsClient(WebSocketClient client, WebSocket ws) {
+  private WsClient(WebSocketClient client, ClientWebSocket ws) {
     this.client = client;
     this.ws = ws;
     ws.binaryMessageHandler(this::onFrame);
@@ -62,7 +62,11 @@ public final class WsClient implements AutoCloseable {
   public static WsClient connect(Vertx vertx, WebSocketClientOptions clientOptions, WebSocketConnectOptions options) {
     WebSocketClient client = vertx.createWebSocketClient(clientOptions);
     try {
-      return new WsClient(client, client.connect(options).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+      // Handlers are in place before the connection: a frame the server sends at once (an expired token's error)
+      // must not arrive before anyone listens.
+      WsClient connected = new WsClient(client, client.webSocket());
+      connected.ws.connect(options).await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return connected;
     } catch (java.util.concurrent.TimeoutException e) {
       client.close();
       throw new IllegalStateException(e);
