@@ -1,15 +1,11 @@
 package io.workstream;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.testing.ServiceProcess;
 import io.workstream.testing.TestDatabase;
 import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import io.workstream.tools.TokenTool;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -35,22 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * flight is answered, every acknowledged write is in the database, nothing is half-written, and the process exits
  * within the drain timeout.
  */
-class GracefulShutdownIT {
+class GracefulShutdownIT extends ProcessTest {
 
   static final long DRAIN_MS = 5_000;
   static final long SPREAD_MS = 2_000;
-  static Vertx clients;
-
-  @BeforeAll
-  static void start() {
-    clients = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    clients.close();
-  }
-
   @Test
   void sigtermDrainsConnectionsAndLosesNoAcknowledgedWrite() throws Exception {
     TestDatabase db = TestDatabase.shared();
@@ -65,8 +49,7 @@ class GracefulShutdownIT {
       .awaitReady(Duration.ofSeconds(90))) {
       List<WsClient> connections = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
-        connections.add(WsClient.connect(clients, service.port,
-          TokenTool.token(TestService.SECRET, tenant, "user-" + i, new String[]{"member"}, 600)));
+        connections.add(connect(service.port, tenant, "user-" + i, "member"));
       }
       WsClient watcher = connections.get(5);
       assertTrue(watcher.request(subscribe(project)).hasSubscribeAck());

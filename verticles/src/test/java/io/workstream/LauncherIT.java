@@ -1,6 +1,5 @@
 package io.workstream;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.workstream.protocol.v1.ChangeEvent;
 import io.workstream.protocol.v1.ServerMessage;
@@ -8,9 +7,6 @@ import io.workstream.testing.ServiceProcess;
 import io.workstream.testing.TestDatabase;
 import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
-import io.workstream.tools.TokenTool;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,19 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shaded jar through the Vert.x CLI launcher, in its own JVM: run, -instances, env overrides, SIGTERM. */
-class LauncherIT {
-
-  static Vertx clients;
-
-  @BeforeAll
-  static void start() {
-    clients = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    clients.close();
-  }
+class LauncherIT extends ProcessTest {
 
   @Test
   void runsTheMainVerticleWithSeveralInstancesAndStopsOnSigterm() {
@@ -44,8 +28,7 @@ class LauncherIT {
       .awaitReady(Duration.ofSeconds(90))) {
       String tenant = newId();
       String project = newId();
-      try (WsClient client = WsClient.connect(clients, service.port,
-        TokenTool.token(TestService.SECRET, tenant, "ops", new String[]{"member"}, 600))) {
+      try (WsClient client = connect(service.port, tenant, "ops", "member")) {
         assertTrue(client.request(subscribe(project)).hasSubscribeAck());
         ServerMessage ack = client.request(create(project, "through the launcher"));
         ChangeEvent event = client.nextEvent();

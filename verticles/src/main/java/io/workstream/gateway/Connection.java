@@ -109,9 +109,9 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     ws.binaryMessageHandler(this::onFrame);
     ws.textMessageHandler(text -> {
       touch();
-      if (admit("")) {
-        send(error("", UUID.randomUUID().toString(),
-          new WorkstreamException(ErrorCode.INVALID_MESSAGE, "frames must be binary protobuf ClientMessages")));
+      if (admit("", "invalid")) {
+        send(unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
+          "frames must be binary protobuf ClientMessages")));
       }
     });
     ws.pongHandler(pong -> touch());
@@ -168,14 +168,14 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     try {
       request = ClientMessage.parseFrom(frame.getBytes());
     } catch (InvalidProtocolBufferException e) {
-      if (admit("")) {
-        send(error("", UUID.randomUUID().toString(),
-          new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
+      if (admit("", "invalid")) {
+        send(unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
       }
       return;
     }
     String messageId = request.getMessageId();
-    if (!admit(messageId)) {
+    String operation = operation(request);
+    if (!admit(messageId, operation)) {
       return;
     }
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
@@ -185,7 +185,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
     RequestContext ctx = new RequestContext(messageId.isEmpty() ? UUID.randomUUID().toString() : messageId,
       messageId, principal.tenantId(), principal.userId(), principal.roles());
-    String operation = operation(request);
     long started = System.nanoTime();
     if (reconnectAfterMs >= 0) {
       send(error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
@@ -230,7 +229,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
    * The token bucket: a message over the rate is refused with RATE_LIMITED (echoing its message id, so the client
    * knows what to resend) and not processed; a connection that keeps flooding after that is closed with 1008.
    */
-  private boolean admit(String messageId) {
+  private boolean admit(String messageId, String operation) {
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
     if (probe.isConsumed()) {
       return true;
@@ -249,7 +248,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     send(error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(),
       new WorkstreamException(ErrorCode.RATE_LIMITED,
         "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
-    gateway.metrics().request("any", ErrorCode.RATE_LIMITED.name(), System.nanoTime());
+    gateway.metrics().request(operation, ErrorCode.RATE_LIMITED.name(), System.nanoTime());
     return false;
   }
 
@@ -438,6 +437,10 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return null;
     }
     LOG.debug("subscriber lagged", kv("connectionId", id), kv("tenantId", principal.tenantId()));
+    return laggedFrame(lagged);
+  }
+
+  private static Buffer laggedFrame(Lagged.Builder lagged) {
     return Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setLagged(lagged)
       .build().toByteArray());
   }
@@ -449,9 +452,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     long cursor = subscription.suspend(null);
-    outbound.send(Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis())
-      .setLagged(Lagged.newBuilder().addProjects(ProjectCursor.newBuilder().setProjectId(subscription.projectId)
-        .setAfterSeq(cursor))).build().toByteArray()));
+    outbound.send(laggedFrame(Lagged.newBuilder().addProjects(ProjectCursor.newBuilder()
+      .setProjectId(subscription.projectId).setAfterSeq(cursor))));
   }
 
   /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */
@@ -461,8 +463,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
-    ws.writeBinaryMessage(Buffer.buffer(error("", UUID.randomUUID().toString(), new WorkstreamException(
-      ErrorCode.SLOW_CLIENT, "the connection does not read its messages")).toByteArray()));
+    ws.writeBinaryMessage(Buffer.buffer(unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
+      "the connection does not read its messages")).toByteArray()));
     close(TRY_AGAIN_LATER, "slow client", "slow-client");
   }
 
@@ -507,7 +509,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   private void expire() {
-    send(error("", UUID.randomUUID().toString(), new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
+    send(unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
       "the token has expired; reconnect with a new one")));
     closeWhenFlushed(POLICY, "token expired");
   }
@@ -537,6 +539,11 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   void send(ServerMessage message) {
     outbound.send(Buffer.buffer(message.toByteArray()));
+  }
+
+  /** An error that answers no identifiable request (or none at all): no message id, a correlation id of its own. */
+  private static ServerMessage unsolicited(WorkstreamException failure) {
+    return error("", UUID.randomUUID().toString(), failure);
   }
 
   private static ServerMessage error(String messageId, String correlationId, WorkstreamException failure) {

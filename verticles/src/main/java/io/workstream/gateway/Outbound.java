@@ -126,6 +126,11 @@ final class Outbound {
     metrics.queued(frame.bytes().length());
   }
 
+  private void dequeued(Frame frame) {
+    queuedBytes -= frame.bytes().length();
+    metrics.queued(-frame.bytes().length());
+  }
+
   /** The queue is full: drop the waiting change events and owe the client a Lagged, or give up on it. */
   private void overflow(Frame frame) {
     if (laggedFrame != null) {
@@ -138,9 +143,8 @@ final class Outbound {
       Frame queued = it.next();
       if (queued.isEvent()) {
         firstDropped.merge(queued.projectId(), queued.seq(), Math::min);
-        queuedBytes -= queued.bytes().length();
-        metrics.queued(-queued.bytes().length());
         it.remove();
+        dequeued(queued);
       }
     }
     if (frame.isEvent()) {
@@ -166,8 +170,7 @@ final class Outbound {
   private void flush() {
     while (!queue.isEmpty() && !ws.writeQueueFull()) {
       Frame frame = queue.poll();
-      queuedBytes -= frame.bytes().length();
-      metrics.queued(-frame.bytes().length());
+      dequeued(frame);
       write(frame.bytes());
     }
     if (queue.isEmpty() && laggedFrame != null && !ws.writeQueueFull()) {
