@@ -3,52 +3,52 @@ package io.workstream;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
-import io.workstream.broadcast.TenantBroadcastVerticle;
+import io.workstream.bus.Node;
 import io.workstream.config.Json;
-import io.workstream.db.DbVerticle;
-import io.workstream.gateway.GatewayVerticle;
-import io.workstream.workitems.WorkItemVerticle;
+import io.workstream.health.ManagementVerticle;
+
+import java.util.List;
 
 /**
- * Deploys the four roles from one configuration: the DB verticle and the broadcast once per node (they own the
- * pool and the node's subscriptions), then the work-item handlers and the gateway in as many instances as
- * configured. With {@code -instances N} every instance adds its handlers and gateways; the node roles stay single.
- * The gateway goes last, so the node accepts clients only when everything behind it is ready.
+ * One node: deploys the deployment units its configuration names in {@code node.units} — {@code core} (work-item
+ * handlers + DB access, {@link CoreUnit}) and {@code edge} (gateway + broadcast, {@link EdgeUnit}) — core first, so
+ * a node accepts clients only when everything behind its edge is ready. A node without the edge unit serves its
+ * management routes on its own ({@link ManagementVerticle}). Deploy it once per node: instance counts are
+ * configuration ({@code gateway.instances}, {@code workItems.instances}), so every node of one kind registers the
+ * same consumers.
  */
 public final class MainVerticle extends VerticleBase {
 
-  private static final String NODE_ROLES_DEPLOYED = "node-roles-deployed";
+  private static final List<String> KNOWN_UNITS = List.of(Node.CORE, Node.EDGE);
 
   @Override
   public Future<?> start() {
-    JsonObject config = config();
-    return nodeRoles(config)
-      .compose(v -> vertx.deployVerticle(WorkItemVerticle.class, options(config, "workItems", 1)))
-      .compose(v -> vertx.deployVerticle(GatewayVerticle.class, options(config, "gateway", 2)));
+    if (context.getInstanceCount() > 1) {
+      return Future.failedFuture(new IllegalArgumentException("deploy " + MainVerticle.class.getSimpleName()
+        + " once per node (no -instances): set gateway.instances and workItems.instances instead"));
+    }
+    List<String> units = units(config());
+    Node.of(vertx).units(units);
+    DeploymentOptions options = new DeploymentOptions().setConfig(config());
+    Future<?> deployed = Future.succeededFuture();
+    if (units.contains(Node.CORE)) {
+      deployed = deployed.compose(v -> vertx.deployVerticle(CoreUnit.class, options));
+    }
+    deployed = units.contains(Node.EDGE)
+      ? deployed.compose(v -> vertx.deployVerticle(EdgeUnit.class, options))
+      : deployed.compose(v -> vertx.deployVerticle(ManagementVerticle.class, options));
+    return deployed;
   }
 
-  private Future<Void> nodeRoles(JsonObject config) {
-    return vertx.sharedData().getLocalLock("workstream.node-roles").compose(lock -> {
-      LocalMap<String, Object> node = vertx.sharedData().getLocalMap(GatewayVerticle.NODE_MAP);
-      Future<Void> deployed = node.containsKey(NODE_ROLES_DEPLOYED) ? Future.succeededFuture()
-        : vertx.deployVerticle(DbVerticle.class, new DeploymentOptions().setConfig(config))
-        .compose(v -> vertx.deployVerticle(TenantBroadcastVerticle.class, new DeploymentOptions().setConfig(config)))
-        .map(v -> {
-          node.put(NODE_ROLES_DEPLOYED, true);
-          return null;
-        });
-      return deployed.eventually(() -> {
-        lock.release();
-        return Future.succeededFuture();
-      });
-    });
-  }
-
-  private static DeploymentOptions options(JsonObject config, String section, int defaultInstances) {
-    return new DeploymentOptions()
-      .setConfig(config)
-      .setInstances(Json.section(config, section).getInteger("instances", defaultInstances));
+  /** {@code node.units}: a non-empty list of known units (default: both). */
+  static List<String> units(JsonObject config) {
+    JsonArray configured = Json.section(config, "node").getJsonArray("units", new JsonArray(KNOWN_UNITS));
+    List<String> units = configured.stream().map(String::valueOf).distinct().toList();
+    if (units.isEmpty() || !KNOWN_UNITS.containsAll(units)) {
+      throw new IllegalArgumentException("node.units must name one or both of " + KNOWN_UNITS + ", not " + configured);
+    }
+    return units;
   }
 }

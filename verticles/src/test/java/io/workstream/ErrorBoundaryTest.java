@@ -1,16 +1,12 @@
 package io.workstream;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.vertx.core.json.JsonObject;
 import io.workstream.bus.Failures;
 import io.workstream.protocol.v1.ServerMessage;
+import io.workstream.testing.JsonLogCapture;
 import io.workstream.testing.TestDatabase;
 import io.workstream.testing.WsClient;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
-
-import java.util.Arrays;
 
 import static io.workstream.testing.Messages.create;
 import static io.workstream.testing.Messages.newId;
@@ -21,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A bug anywhere behind the gateway becomes INTERNAL_ERROR with the request's correlation id, is logged with its
- * stack trace under that id, and leaves the connection usable. The bug here: a stored reply that does not decode.
+ * stack trace under that id (and the tenant and user: the JSON encoder adds them from the request's context, the
+ * call site passes none), and leaves the connection usable. The bug here: a stored reply that does not decode.
  */
 class ErrorBoundaryTest extends SharedServiceTest {
 
@@ -33,25 +30,22 @@ class ErrorBoundaryTest extends SharedServiceTest {
     String messageId = newId();
     TestDatabase.shared().execute("INSERT INTO idempotency_keys (tenant_id, user_id, message_id, created_at_ms, "
       + "reply) VALUES (?, ?, ?, 0, ?)", tenant, user, messageId, new byte[]{(byte) 0xff, 0x01, 0x02});
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger failures = (Logger) LoggerFactory.getLogger(Failures.class);
-    failures.addAppender(log);
-    try (WsClient client = service.connectAs(tenant, user, "member")) {
+    try (JsonLogCapture log = new JsonLogCapture(Failures.class);
+         WsClient client = service.connectAs(tenant, user, "member")) {
       ServerMessage reply = client.request(create(newId(), "meets a corrupt record").setMessageId(messageId));
       assertEquals("INTERNAL_ERROR", reply.getError().getCode());
       assertEquals(messageId, reply.getCorrelationId());
       assertFalse(reply.getError().getMessage().contains("Exception"), "no internals reach the client");
 
-      ILoggingEvent logged = log.list.stream()
-        .filter(e -> Arrays.toString(e.getArgumentArray()).contains("correlationId=" + messageId))
-        .findFirst().orElseThrow(() -> new AssertionError("no log line carries the correlation id"));
-      assertNotNull(logged.getThrowableProxy(), "logged with its stack trace");
+      JsonObject logged = log.lines().stream()
+        .filter(line -> messageId.equals(line.getString("correlationId")))
+        .findFirst().orElseThrow(() -> new AssertionError("no log line carries the correlation id: " + log.lines()));
+      assertEquals(tenant, logged.getString("tenantId"), "nor the tenant");
+      assertEquals(user, logged.getString("userId"), "nor the user");
+      assertNotNull(logged.getString("stack_trace"), "logged with its stack trace");
 
       assertTrue(client.request(create(newId(), "the connection still works")).hasWorkItemAck());
       assertEquals(200, service.get("/health/ready").status(), "a bug is not an outage: the breaker stays closed");
-    } finally {
-      failures.detachAppender(log);
     }
   }
 }

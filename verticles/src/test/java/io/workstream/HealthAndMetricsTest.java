@@ -10,22 +10,25 @@ import static io.workstream.testing.Messages.newId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The operator's view: health in JSON (database, breaker, every role) and Prometheus metrics. */
+/** The operator's view: health in JSON (this node, its database and breaker, every unit) and Prometheus metrics. */
 class HealthAndMetricsTest extends SharedServiceTest {
 
 
   @Test
-  void healthReportsTheDatabaseTheBreakerAndEveryRole() {
+  void healthReportsThisNodeItsDatabaseItsBreakerAndEveryUnit() {
     TestService.HttpResult health = service.get("/health");
     assertEquals(200, health.status());
     JsonObject body = health.json();
     assertEquals("UP", body.getString("outcome"));
     String text = body.encode();
-    for (String check : new String[]{"database", "circuit-breaker", "gateway", "work-items", "broadcast", "db",
+    for (String check : new String[]{"node", "database", "core-reachable", "accepting", "edge", "core",
       "event-loop"}) {
       assertTrue(text.contains("\"id\":\"" + check + "\""), () -> check + " missing from " + text);
     }
     assertTrue(text.contains("\"breaker\":\"CLOSED\""));
+    assertTrue(text.contains("\"units\":[\"edge\",\"core\"]") || text.contains("\"units\":[\"core\",\"edge\"]"),
+      text);
+    assertTrue(text.contains("\"members\":1"), text);
     for (String path : new String[]{"/health/live", "/health/ready", "/live", "/ready"}) {
       TestService.HttpResult probe = service.get(path);
       assertEquals(200, probe.status(), path);

@@ -17,14 +17,15 @@ import static io.workstream.testing.Messages.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The shaded jar through the Vert.x CLI launcher, in its own JVM: run, -instances, env overrides, SIGTERM. */
+/** The shaded jar through the Vert.x CLI launcher, in its own JVM: run, configured instances, env overrides, SIGTERM. */
 class LauncherIT extends ProcessTest {
 
   @Test
   void runsTheMainVerticleWithSeveralInstancesAndStopsOnSigterm() {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("http").put("port", 1);  // overridden by WORKSTREAM_HTTP_PORT
-    try (ServiceProcess service = ServiceProcess.start(config, "io.workstream.MainVerticle", "-instances", "2")
+    config.put("workItems", new JsonObject().put("instances", 2));
+    try (ServiceProcess service = ServiceProcess.start(config, "io.workstream.MainVerticle")
       .awaitReady(Duration.ofSeconds(90))) {
       String tenant = newId();
       String project = newId();
@@ -37,6 +38,15 @@ class LauncherIT extends ProcessTest {
       assertTrue(service.logText().contains("\"correlationId\"") || service.logText().contains("gateway listening"));
       int exit = service.terminate(Duration.ofSeconds(30));
       assertTrue(exit == 0 || exit == 143, "exit code " + exit);
+    }
+  }
+
+  @Test
+  void refusesSeveralMainVerticlesPerNode() throws InterruptedException {
+    JsonObject config = TestService.baseConfig(TestDatabase.shared());
+    try (ServiceProcess service = ServiceProcess.start(config, "io.workstream.MainVerticle", "-instances", "2")) {
+      assertTrue(service.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the launcher gives up");
+      assertTrue(service.logText().contains("once per node"), service::logText);
     }
   }
 }

@@ -1,20 +1,22 @@
 package io.workstream.broadcast;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
-import io.workstream.bus.Addresses;
-import io.workstream.bus.Codecs;
-import io.workstream.bus.Failures;
-import io.workstream.bus.Frames;
+import io.workstream.Observability;
+import io.workstream.bus.Bus;
+import io.workstream.bus.Endpoints;
 import io.workstream.bus.FollowProject;
 import io.workstream.bus.FollowResult;
-import io.workstream.bus.Headers;
+import io.workstream.bus.Frames;
 import io.workstream.bus.NodeState;
 import io.workstream.bus.ProjectFrame;
+import io.workstream.bus.RequestContext;
+import io.workstream.bus.RequestContexts;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.ReadCurrentSeqs;
 import io.workstream.bus.proto.ReadHistory;
 import io.workstream.bus.proto.TenantChange;
 import io.workstream.config.Json;
@@ -22,46 +24,60 @@ import io.workstream.protocol.v1.ChangeEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * Per-tenant broadcast, one per node: receives every committed change once per node and hands it to exactly the
- * gateway instances of this node that have subscribers of that (tenant, project) — one node-local message per
+ * Per-tenant broadcast, one per edge node: receives every committed change once per node and hands it to exactly
+ * the gateway instances of this node that have subscribers of that (tenant, project) — one node-local message per
  * gateway instance, carrying the frame encoded once, never one message per subscriber. Keeps each project's events
  * in {@code seq} order and fills gaps from the history, so it works the same whichever node made the change.
- * (Replaying history to one subscriber is the gateway's job: it is paced by that subscriber's socket.)
+ * Every {@code broadcast.repairIntervalMs} it also compares the stored seq of each project it follows with the
+ * last one it delivered, and delivers what never arrived (a core node that died between commit and publish, a
+ * message the cluster lost). (Replaying history to one subscriber is the gateway's job: it is paced by that
+ * subscriber's socket.)
  *
- * <p>Consumes {@code workstream.changes} (published, cluster-wide), {@code workstream.broadcast.subscribe} and
- * {@code workstream.broadcast.unsubscribe} (node-local). Sends {@link ProjectFrame}s to
- * {@code workstream.gateway.<id>.events} and reads history from {@code workstream.db.read-history}.
+ * <p>Consumes {@code workstream.changes} (published, cluster-wide), {@code workstream.broadcast.follow|unfollow}
+ * (node). Sends {@link ProjectFrame}s to {@code workstream.gateway.events.<instance>} (node) and reads
+ * {@code workstream.history} and {@code workstream.current-seqs} (cluster).
  */
 public final class TenantBroadcastVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(TenantBroadcastVerticle.class);
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  /** Projects asked about in one current-seq read. */
+  private static final int REPAIR_BATCH = 500;
 
   private record ProjectKey(String tenantId, String projectId) {
   }
 
   private final Map<ProjectKey, ProjectStream> streams = new HashMap<>();
   private final Map<ProjectKey, Future<Void>> starting = new HashMap<>();
+  /** Seqs the database had at the last repair check that this node had not delivered yet. */
+  private Map<ProjectKey, Long> suspects = new HashMap<>();
+  private Bus bus;
   private long gapFillDelayMs;
-  private long dbTimeoutMs;
+  private Counter gapFilled;
+  private Counter repaired;
 
   @Override
   public Future<?> start() {
-    Codecs.register(vertx);
-    gapFillDelayMs = Json.section(config(), "broadcast").getLong("gapFillDelayMs", 100L);
-    dbTimeoutMs = Json.section(config(), "broadcast").getLong("dbTimeoutMs", 6_000L);
+    bus = Bus.of(vertx);
+    var config = Json.section(config(), "broadcast");
+    gapFillDelayMs = config.getLong("gapFillDelayMs", 100L);
+    MeterRegistry registry = Observability.registry(config());
+    gapFilled = Counter.builder("workstream.broadcast.recovered.events").tag("reason", "gap")
+      .description("Change events this node read from the history instead of receiving them").register(registry);
+    repaired = Counter.builder("workstream.broadcast.recovered.events").tag("reason", "repair")
+      .description("Change events this node read from the history instead of receiving them").register(registry);
+    vertx.setPeriodic(config.getLong("repairIntervalMs", 2_000L), id -> repair());
     return Future.join(
-      vertx.eventBus().<TenantChange>consumer(Addresses.CHANGES, this::onChange).completion(),
-      vertx.eventBus().<FollowProject>localConsumer(Addresses.BROADCAST_SUBSCRIBE, this::follow).completion(),
-      vertx.eventBus().<UnfollowProject>localConsumer(Addresses.BROADCAST_UNSUBSCRIBE, this::unfollow).completion(),
-      vertx.eventBus().consumer(Addresses.health("broadcast"), msg -> msg.reply("ok")).completion());
+      bus.listen(Endpoints.CHANGES, this::onChange).completion(),
+      bus.serve(Endpoints.BROADCAST_FOLLOW, (request, follow) -> follow(follow)).completion(),
+      bus.listen(Endpoints.BROADCAST_UNFOLLOW, this::unfollow).completion());
   }
 
   /** Keeps delivering until this node's gateways have drained. */
@@ -70,8 +86,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     return NodeState.of(vertx).gatewaysStopped(vertx, NodeState.drainWaitMs(config()));
   }
 
-  private void onChange(Message<TenantChange> msg) {
-    TenantChange change = msg.body();
+  private void onChange(TenantChange change) {
     ProjectStream stream = streams.get(new ProjectKey(change.getTenantId(), change.getEvent().getProjectId()));
     if (stream != null) {
       stream.accept(change.getEvent(), event -> emit(stream, event));
@@ -81,17 +96,16 @@ public final class TenantBroadcastVerticle extends VerticleBase {
 
   /**
    * A gateway instance follows a project (its first subscriber of it), or a further subscriber needs to know where
-   * the live stream stands. Replies once the stream knows the project's current seq, so nothing is missed.
+   * the live stream stands. Answers once the stream knows the project's current seq, so nothing is missed.
    */
-  private void follow(Message<FollowProject> msg) {
-    FollowProject request = msg.body();
+  private Future<FollowResult> follow(FollowProject request) {
     ProjectKey key = new ProjectKey(request.tenantId(), request.projectId());
     ProjectStream stream = streams.get(key);
     Future<Void> ready;
     if (stream == null) {
       stream = new ProjectStream(key.tenantId(), key.projectId());
       streams.put(key, stream);
-      ready = start(key, stream, request.correlationId());
+      ready = start(key, stream);
       if (!ready.isComplete()) {
         starting.put(key, ready);
       }
@@ -99,19 +113,16 @@ public final class TenantBroadcastVerticle extends VerticleBase {
       ready = stream.ready() ? Future.succeededFuture() : starting.get(key);
     }
     if (request.follow()) {
-      stream.gateways.add(request.gatewayAddress());
+      stream.gateways.add(request.gatewayId());
     }
     ProjectStream following = stream;
-    ready
-      .onSuccess(v -> msg.reply(new FollowResult(following.lastSeq()), LOCAL))
-      .onFailure(failure -> Failures.reply(msg, failure));
+    return ready.map(v -> new FollowResult(following.lastSeq()));
   }
 
-  private void unfollow(Message<UnfollowProject> msg) {
-    UnfollowProject request = msg.body();
+  private void unfollow(UnfollowProject request) {
     ProjectKey key = new ProjectKey(request.tenantId(), request.projectId());
     ProjectStream stream = streams.get(key);
-    if (stream != null && stream.gateways.remove(request.gatewayAddress()) && stream.gateways.isEmpty()) {
+    if (stream != null && stream.gateways.remove(request.gatewayId()) && stream.gateways.isEmpty()) {
       streams.remove(key);
       vertx.cancelTimer(stream.gapTimer);
     }
@@ -121,9 +132,8 @@ public final class TenantBroadcastVerticle extends VerticleBase {
    * Starts a stream this node did not follow yet: reads the project's current seq; events committed meanwhile wait
    * in the stream (it is registered before the read) rather than being missed.
    */
-  private Future<Void> start(ProjectKey key, ProjectStream stream, String correlationId) {
-    ReadHistory current = ReadHistory.newBuilder().setProjectId(key.projectId()).build();
-    return history(key.tenantId(), correlationId, current)
+  private Future<Void> start(ProjectKey key, ProjectStream stream) {
+    return bus.request(Endpoints.READ_HISTORY, ReadHistory.newBuilder().setProjectId(key.projectId()).build())
       .<Void>map(history -> {
         stream.start(history.getCurrentSeq(), event -> emit(stream, event));
         watchForGap(stream);
@@ -143,7 +153,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     }
     ProjectFrame frame = new ProjectFrame(stream.tenantId, stream.projectId, event.getSeq(), Frames.changeEvent(event));
     for (String gateway : stream.gateways) {
-      vertx.eventBus().send(gateway, frame, LOCAL);
+      bus.send(Endpoints.GATEWAY_EVENTS.instance(gateway), frame);
     }
   }
 
@@ -154,34 +164,74 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     }
     stream.gapTimer = vertx.setTimer(gapFillDelayMs, id -> {
       stream.gapTimer = -1;
-      if (!stream.hasGap() || streams.get(new ProjectKey(stream.tenantId, stream.projectId)) != stream) {
+      if (!stream.hasGap() || !following(stream)) {
         return;
       }
       long after = stream.lastSeq();
       long upTo = stream.gapEnd();
-      String correlationId = UUID.randomUUID().toString();
-      ReadHistory read = ReadHistory.newBuilder().setProjectId(stream.projectId).setAfterSeq(after).setUpToSeq(upTo).build();
-      history(stream.tenantId, correlationId, read)
-        .onSuccess(history -> {
-          history.getEventsList().forEach(event -> stream.accept(event, e -> emit(stream, e)));
-          if (stream.hasGap() && stream.lastSeq() == after) {
-            LOG.warn("events missing from the history; subscribers skip them", kv("tenantId", stream.tenantId),
-              kv("projectId", stream.projectId), kv("afterSeq", after), kv("upToSeq", upTo));
-            stream.skipGap(e -> emit(stream, e));
-          }
-        })
-        .onFailure(err -> LOG.warn("could not fill a gap from the history", kv("correlationId", correlationId),
-          kv("error", err.toString())))
-        .onComplete(ar -> watchForGap(stream));
+      fill(stream, after, upTo, gapFilled).onComplete(ar -> {
+        if (ar.succeeded() && stream.hasGap() && stream.lastSeq() == after) {
+          LOG.warn("events missing from the history; subscribers skip them", kv("tenantId", stream.tenantId),
+            kv("projectId", stream.projectId), kv("afterSeq", after), kv("upToSeq", upTo));
+          stream.skipGap(e -> emit(stream, e));
+        }
+        watchForGap(stream);
+      });
     });
   }
 
-  private Future<History> history(String tenantId, String correlationId, ReadHistory read) {
-    DeliveryOptions options = new DeliveryOptions()
-      .setSendTimeout(dbTimeoutMs)
-      .addHeader(Headers.CORRELATION_ID, correlationId)
-      .addHeader(Headers.TENANT_ID, tenantId);
-    return vertx.eventBus().<History>request(Addresses.DB_READ_HISTORY, read, options).map(Message::body);
+  /**
+   * Compares, per tenant in batches, the stored seq of every followed project with the last one delivered. A
+   * project still behind a seq the previous check saw is repaired from the history; a newer difference is
+   * remembered for the next check (the events may simply be on their way).
+   */
+  private void repair() {
+    Map<String, List<String>> byTenant = new HashMap<>();
+    streams.forEach((key, stream) -> {
+      if (stream.ready() && !stream.gateways.isEmpty()) {
+        byTenant.computeIfAbsent(key.tenantId(), t -> new ArrayList<>()).add(key.projectId());
+      }
+    });
+    Map<ProjectKey, Long> previous = suspects;
+    Map<ProjectKey, Long> next = new HashMap<>();
+    suspects = next;
+    byTenant.forEach((tenantId, projects) -> {
+      for (int from = 0; from < projects.size(); from += REPAIR_BATCH) {
+        List<String> batch = projects.subList(from, Math.min(projects.size(), from + REPAIR_BATCH));
+        RequestContexts.within(vertx, RequestContext.system(tenantId), () -> bus.request(Endpoints.READ_CURRENT_SEQS,
+            ReadCurrentSeqs.newBuilder().addAllProjectIds(batch).build()))
+          .onSuccess(current -> current.getSeqsMap().forEach((projectId, seq) -> {
+            ProjectKey key = new ProjectKey(tenantId, projectId);
+            ProjectStream stream = streams.get(key);
+            if (stream == null || !stream.ready() || seq <= stream.lastSeq()) {
+              return;
+            }
+            Long seen = previous.get(key);
+            if (seen != null && stream.lastSeq() < seen) {
+              fill(stream, stream.lastSeq(), seen, repaired);
+            }
+            next.put(key, seq);
+          }))
+          .onFailure(err -> LOG.debug("repair check failed", kv("tenantId", tenantId), kv("error", err.toString())));
+      }
+    });
   }
 
+  /** Reads the events after {@code after} up to {@code upTo} from the history and delivers them in order. */
+  private Future<Void> fill(ProjectStream stream, long after, long upTo, Counter counter) {
+    ReadHistory read = ReadHistory.newBuilder().setProjectId(stream.projectId).setAfterSeq(after).setUpToSeq(upTo).build();
+    return RequestContexts.within(vertx, RequestContext.system(stream.tenantId),
+        () -> bus.request(Endpoints.READ_HISTORY, read))
+      .onSuccess(history -> {
+        long before = stream.lastSeq();
+        history.getEventsList().forEach(event -> stream.accept(event, e -> emit(stream, e)));
+        counter.increment(Math.max(0, stream.lastSeq() - before));
+      })
+      .onFailure(err -> LOG.warn("could not read missing events from the history", kv("error", err.toString())))
+      .mapEmpty();
+  }
+
+  private boolean following(ProjectStream stream) {
+    return streams.get(new ProjectKey(stream.tenantId, stream.projectId)) == stream;
+  }
 }

@@ -27,8 +27,7 @@ public final class Failures {
   public static void reply(Message<?> msg, Throwable failure) {
     WorkstreamException known = from(failure);
     if (known.code() == ErrorCode.INTERNAL_ERROR) {
-      LOG.error("request failed unexpectedly", kv("correlationId", msg.headers().get(Headers.CORRELATION_ID)),
-        kv("address", msg.address()), failure);
+      LOG.error("request failed unexpectedly", kv("address", msg.address()), failure);
     }
     JsonObject detail = new JsonObject().put("message", known.getMessage());
     if (!known.field().isEmpty()) {

@@ -1,15 +1,15 @@
 package io.workstream.bus;
 
 import io.vertx.core.MultiMap;
-import io.vertx.core.eventbus.DeliveryOptions;
 
 import java.util.Arrays;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
- * Who asked, on whose behalf, under which correlation id: built by the gateway from the verified token and carried
- * as headers on every event-bus message of the request chain.
+ * Who asked, on whose behalf, under which correlation id: built by the gateway from the verified token, carried as
+ * headers on every event-bus message of the request chain and restored on every hop ({@link RequestContexts}).
  */
 public record RequestContext(String correlationId, String messageId, String tenantId, String userId,
                              Set<String> roles) {
@@ -18,30 +18,32 @@ public record RequestContext(String correlationId, String messageId, String tena
   public static final String MEMBER = "member";
   public static final String ADMIN = "admin";
 
-  public static RequestContext from(MultiMap headers) {
+  /** Work the service does on its own behalf for one tenant (gap filling, repairs): a fresh correlation id. */
+  public static RequestContext system(String tenantId) {
+    return new RequestContext(UUID.randomUUID().toString(), "", tenantId, "", Set.of());
+  }
+
+  /** The context the headers carry, or null when they carry none. */
+  static RequestContext from(MultiMap headers) {
+    String correlationId = headers.get(Headers.CORRELATION_ID);
+    if (correlationId == null) {
+      return null;
+    }
     String roles = headers.get(Headers.ROLES);
     return new RequestContext(
-      headers.get(Headers.CORRELATION_ID),
+      correlationId,
       nullToEmpty(headers.get(Headers.MESSAGE_ID)),
-      headers.get(Headers.TENANT_ID),
-      headers.get(Headers.USER_ID),
+      nullToEmpty(headers.get(Headers.TENANT_ID)),
+      nullToEmpty(headers.get(Headers.USER_ID)),
       roles == null || roles.isEmpty() ? Set.of() : Arrays.stream(roles.split(",")).collect(Collectors.toSet()));
   }
 
-  /** Options carrying this context; every hop of the chain uses them. */
-  public DeliveryOptions deliveryOptions(long timeoutMs) {
-    return new DeliveryOptions()
-      .setSendTimeout(timeoutMs)
-      .addHeader(Headers.CORRELATION_ID, correlationId)
-      .addHeader(Headers.MESSAGE_ID, messageId)
-      .addHeader(Headers.TENANT_ID, tenantId)
-      .addHeader(Headers.USER_ID, userId)
-      .addHeader(Headers.ROLES, String.join(",", roles));
-  }
-
-  /** Options for a reply: the correlation id travels back too. */
-  public DeliveryOptions replyOptions() {
-    return new DeliveryOptions().addHeader(Headers.CORRELATION_ID, correlationId);
+  void writeTo(MultiMap headers) {
+    headers.set(Headers.CORRELATION_ID, correlationId);
+    headers.set(Headers.MESSAGE_ID, messageId);
+    headers.set(Headers.TENANT_ID, tenantId);
+    headers.set(Headers.USER_ID, userId);
+    headers.set(Headers.ROLES, String.join(",", roles));
   }
 
   public boolean canRead() {

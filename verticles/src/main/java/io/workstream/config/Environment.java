@@ -1,5 +1,6 @@
 package io.workstream.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ public final class Environment {
   private static final Map<String, Override> OVERRIDES = new LinkedHashMap<>();
 
   static {
+    OVERRIDES.put("WORKSTREAM_UNITS", new Override("node.units", Environment::list));
     OVERRIDES.put("WORKSTREAM_HTTP_HOST", new Override("http.host", s -> s));
     OVERRIDES.put("WORKSTREAM_HTTP_PORT", new Override("http.port", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_GATEWAY_INSTANCES", new Override("gateway.instances", Integer::valueOf));
@@ -60,6 +62,16 @@ public final class Environment {
       }
     });
     return config;
+  }
+
+  private static JsonArray list(String commaSeparated) {
+    JsonArray list = new JsonArray();
+    for (String item : commaSeparated.split(",")) {
+      if (!item.isBlank()) {
+        list.add(item.trim());
+      }
+    }
+    return list;
   }
 
   private static void put(JsonObject config, String path, Object value) {

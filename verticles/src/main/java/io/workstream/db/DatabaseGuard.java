@@ -68,9 +68,9 @@ final class DatabaseGuard {
   }
 
   /** Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. */
-  <T> Future<T> run(String correlationId, Supplier<Future<T>> operation) {
-    return breaker.<T>execute(promise -> attempt(correlationId, operation, 1, promise))
-      .recover(failure -> toClient(correlationId, failure));
+  <T> Future<T> run(Supplier<Future<T>> operation) {
+    return breaker.<T>execute(promise -> attempt(operation, 1, promise))
+      .recover(this::toClient);
   }
 
   private static double stateValue(CircuitBreaker breaker) {
@@ -91,7 +91,7 @@ final class DatabaseGuard {
     return Math.max(250, left);
   }
 
-  private <T> void attempt(String correlationId, Supplier<Future<T>> operation, int attempt, Promise<T> promise) {
+  private <T> void attempt(Supplier<Future<T>> operation, int attempt, Promise<T> promise) {
     Future<T> result;
     try {
       result = operation.get();
@@ -101,16 +101,16 @@ final class DatabaseGuard {
     result.onComplete(promise::complete, failure -> {
       if (attempt < retry.attempts() && DbErrors.isTransient(failure) && breaker.state() == CircuitBreakerState.CLOSED) {
         long delay = Math.max(1, backoff.delay(failure, attempt));
-        LOG.debug("transient database failure, retrying", kv("correlationId", correlationId), kv("attempt", attempt),
+        LOG.debug("transient database failure, retrying", kv("attempt", attempt),
           kv("delayMs", delay), kv("error", failure.toString()));
-        vertx.setTimer(delay, t -> attempt(correlationId, operation, attempt + 1, promise));
+        vertx.setTimer(delay, t -> attempt(operation, attempt + 1, promise));
       } else {
         promise.fail(failure);
       }
     });
   }
 
-  private <T> Future<T> toClient(String correlationId, Throwable failure) {
+  private <T> Future<T> toClient(Throwable failure) {
     if (failure instanceof OpenCircuitException) {
       return Future.failedFuture(WorkstreamException.unavailable("the database is unavailable", retryAfterMs()));
     }
@@ -121,7 +121,7 @@ final class DatabaseGuard {
     Throwable answer = DbErrors.toClient(failure, retryAfterMs());
     if (answer instanceof WorkstreamException known
       && (known.code() == ErrorCode.DATABASE_ERROR || known.code().isInfrastructure())) {
-      LOG.warn("database operation failed", kv("correlationId", correlationId), kv("error", failure.toString()));
+      LOG.warn("database operation failed", kv("error", failure.toString()));
     }
     return Future.failedFuture(answer);
   }

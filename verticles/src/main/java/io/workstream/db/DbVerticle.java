@@ -2,28 +2,19 @@ package io.workstream.db;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.workstream.Observability;
-import io.workstream.bus.Addresses;
-import io.workstream.bus.Codecs;
-import io.workstream.bus.Failures;
-import io.workstream.bus.Headers;
+import io.workstream.bus.Bus;
+import io.workstream.bus.Endpoint;
+import io.workstream.bus.Endpoints;
 import io.workstream.bus.NodeState;
+import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.RequestContext;
-import io.workstream.bus.proto.CreateItem;
-import io.workstream.bus.proto.DeleteItem;
-import io.workstream.bus.proto.LoadItem;
-import io.workstream.bus.proto.ReadHistory;
 import io.workstream.bus.proto.TenantChange;
-import io.workstream.bus.proto.UpdateItem;
-import io.workstream.protocol.v1.GetWorkItems;
 import io.workstream.protocol.v1.WorkItemAck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,8 +30,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * DB access: owns the PostgreSQL pool and is the only code that talks to the database. Every operation goes
  * through the {@link DatabaseGuard} (circuit breaker, retries).
  *
- * <p>Consumes: {@code workstream.db.*} (request/reply, bodies from {@code bus.proto}), {@code workstream.health.db}.
- * Publishes: {@code workstream.changes} ({@code TenantChange}) once after every committed change.
+ * <p>Consumes {@code workstream.db.mutate}, {@code workstream.db.list-items} and {@code workstream.db.status} (node),
+ * {@code workstream.history} and {@code workstream.current-seqs} (cluster: one consumer per core node). Publishes
+ * {@code workstream.changes} ({@code TenantChange}) once after every committed change.
  */
 public final class DbVerticle extends VerticleBase {
 
@@ -48,6 +40,7 @@ public final class DbVerticle extends VerticleBase {
   /** Shorter than the gateway's probe timeout, so a hung database reads as DOWN rather than as no answer. */
   private static final long HEALTH_QUERY_TIMEOUT_MS = 700;
 
+  private Bus bus;
   private DbConfig settings;
   private Pool pool;
   private DatabaseGuard guard;
@@ -55,7 +48,7 @@ public final class DbVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Codecs.register(vertx);
+    bus = Bus.of(vertx);
     settings = DbConfig.from(config());
     return target()
       .compose(target -> vertx.executeBlocking(() -> {
@@ -79,16 +72,11 @@ public final class DbVerticle extends VerticleBase {
         store = new WorkItemStore(pool, settings.retention());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
-          serve(Addresses.DB_LOAD_ITEM, (RequestContext ctx, LoadItem body) -> store.load(ctx, body.getWorkItemId())),
-          serve(Addresses.DB_CREATE_ITEM, (RequestContext ctx, CreateItem body) -> publishing(store.create(ctx, body.getItem()))),
-          serve(Addresses.DB_UPDATE_ITEM, (RequestContext ctx, UpdateItem body) -> publishing(store.update(ctx, body))),
-          serve(Addresses.DB_DELETE_ITEM, (RequestContext ctx, DeleteItem body) -> publishing(store.delete(ctx, body))),
-          serve(Addresses.DB_LIST_ITEMS, (RequestContext ctx, GetWorkItems body) -> store.list(ctx.tenantId(), body)),
-          serve(Addresses.DB_READ_HISTORY, (RequestContext ctx, ReadHistory body) -> store.history(ctx.tenantId(), body)),
-          vertx.eventBus().<Object>consumer(Addresses.DB_HEALTH, this::health).completion(),
-          vertx.eventBus().consumer(Addresses.DB_BREAKER_STATE,
-            msg -> msg.reply(new JsonObject().put("breaker", guard.state().name()))).completion(),
-          vertx.eventBus().consumer(Addresses.health("db"), msg -> msg.reply("ok")).completion()));
+          guarded(Endpoints.DB_MUTATE, this::mutate),
+          guarded(Endpoints.DB_LIST_ITEMS, (ctx, request) -> store.list(ctx.tenantId(), request)),
+          guarded(Endpoints.READ_HISTORY, (ctx, request) -> store.history(ctx.tenantId(), request)),
+          guarded(Endpoints.READ_CURRENT_SEQS, (ctx, request) -> store.currentSeqs(ctx.tenantId(), request)),
+          bus.serve(Endpoints.DB_STATUS, (ctx, probe) -> status()).completion()));
       });
   }
 
@@ -119,35 +107,38 @@ public final class DbVerticle extends VerticleBase {
       settings.embeddedPort()));
   }
 
-  /** Registers one operation: runs it under the guard and replies with its result or its failure code. */
-  private <T, R> Future<Void> serve(String address, BiFunction<RequestContext, T, Future<R>> operation) {
-    return vertx.eventBus().<T>consumer(address, msg -> {
-      RequestContext ctx = RequestContext.from(msg.headers());
-      guard.run(ctx.correlationId(), () -> operation.apply(ctx, msg.body()))
-        .onSuccess(result -> msg.reply(result, ctx.replyOptions()))
-        .onFailure(failure -> Failures.reply(msg, failure));
-    }).completion();
+  /** Serves one operation under the guard (breaker, retries); its failures cross the bus as protocol codes. */
+  private <T, R> Future<Void> guarded(Endpoint<T, R> endpoint, BiFunction<RequestContext, T, Future<R>> operation) {
+    return bus.serve(endpoint, (ctx, body) -> guard.run(() -> operation.apply(ctx, body))).completion();
   }
 
-  /** After commit, publishes the change once for every node's broadcast; replies with the ack. */
-  private Future<WorkItemAck> publishing(Future<WorkItemStore.Committed> mutation) {
-    return mutation.map(committed -> {
-      if (committed.event() != null) {
-        EventBus eb = vertx.eventBus();
-        String tenantId = committed.tenantId();
-        eb.publish(Addresses.CHANGES,
-          TenantChange.newBuilder().setTenantId(tenantId).setEvent(committed.event()).build(),
-          new DeliveryOptions().addHeader(Headers.CORRELATION_ID, committed.event().getCorrelationId()));
+  /** Applies the mutation in one transaction; after the commit, publishes its change once for every edge node. */
+  private Future<WorkItemAck> mutate(RequestContext ctx, Mutation mutation) {
+    Future<WorkItemStore.Committed> committed = switch (mutation.getChangeCase()) {
+      case CREATE -> store.create(ctx, mutation.getCreate());
+      case UPDATE -> store.update(ctx, mutation.getUpdate(), mutation.getNowMs());
+      case DELETE -> store.delete(ctx, mutation.getDelete());
+      case CHANGE_NOT_SET -> Future.failedFuture(new IllegalArgumentException("a mutation without a change"));
+    };
+    return committed.map(done -> {
+      if (done.event() != null) {
+        bus.publish(Endpoints.CHANGES, TenantChange.newBuilder().setTenantId(done.tenantId()).setEvent(done.event())
+          .build());
       }
-      return committed.ack();
+      return done.ack();
     });
   }
 
-  /** A real query, outside the breaker so it sees the database come back. */
-  private void health(Message<Object> msg) {
-    store.ping().timeout(HEALTH_QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-      .onSuccess(v -> msg.reply(new JsonObject().put("database", "UP")))
-      .onFailure(err -> msg.reply(new JsonObject().put("database", "DOWN").put("error", String.valueOf(err.getMessage()))));
+  /** A real query, outside the breaker so it sees the database come back, and the breaker's state. */
+  private Future<JsonObject> status() {
+    JsonObject status = new JsonObject().put("breaker", guard.state().name());
+    return store.ping().timeout(HEALTH_QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .map(v -> status.put("database", "UP"))
+      // The error text names hosts and ports: it goes to the log, not to whoever reads /health.
+      .recover(err -> {
+        LOG.warn("database health query failed", kv("error", String.valueOf(err.getMessage())));
+        return Future.succeededFuture(status.put("database", "DOWN"));
+      });
   }
 
   private void prune() {

@@ -9,20 +9,20 @@ final class WorkItemSql {
   static final String COLUMNS = "id, project_id, parent_id, type, title, description, status, priority, assignee_id, "
     + "sprint_id, story_points, position, version, created_at_ms, updated_at_ms, created_by, updated_by";
 
-  static final String SELECT_ITEM = "SELECT " + COLUMNS + " FROM work_items WHERE tenant_id = $1 AND id = $2";
+  /** The whole item, locked until the transaction ends: an update is computed from it. */
+  static final String LOCK_FULL_ITEM = "SELECT " + COLUMNS + " FROM work_items WHERE tenant_id = $1 AND id = $2 "
+    + "FOR UPDATE";
 
   static final String INSERT_ITEM = "INSERT INTO work_items (tenant_id, " + COLUMNS + ") "
     + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
-  /** Compare-and-set on the version the handler computed the change from. */
+  /** Compare-and-set on the version the change was computed from (locked, so it holds; kept as a guard). */
   static final String UPDATE_ITEM = "UPDATE work_items SET parent_id = $3, title = $4, description = $5, status = $6, "
     + "priority = $7, assignee_id = $8, sprint_id = $9, story_points = $10, position = $11, version = $12, "
     + "updated_at_ms = $13, updated_by = $14 WHERE tenant_id = $1 AND id = $2 AND version = $15";
 
   static final String LOCK_ITEM = "SELECT project_id, version FROM work_items WHERE tenant_id = $1 AND id = $2 "
     + "FOR UPDATE";
-
-  static final String ITEM_VERSION = "SELECT version FROM work_items WHERE tenant_id = $1 AND id = $2";
 
   /** A parent must exist in the project; the share lock keeps a concurrent delete of it out until we commit. */
   static final String LOCK_PARENT = "SELECT project_id FROM work_items WHERE tenant_id = $1 AND id = $2 FOR SHARE";
@@ -45,6 +45,9 @@ final class WorkItemSql {
     + "ON CONFLICT (tenant_id, project_id) DO UPDATE SET last_seq = project_sequences.last_seq + 1 RETURNING last_seq";
 
   static final String CURRENT_SEQ = "SELECT last_seq FROM project_sequences WHERE tenant_id = $1 AND project_id = $2";
+
+  static final String CURRENT_SEQS = "SELECT project_id, last_seq FROM project_sequences WHERE tenant_id = $1 "
+    + "AND project_id = ANY($2)";
 
   static final String INSERT_EVENT = "INSERT INTO change_events (tenant_id, project_id, seq, occurred_at_ms, event) "
     + "VALUES ($1, $2, $3, $4, $5)";

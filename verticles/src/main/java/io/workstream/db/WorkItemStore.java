@@ -13,13 +13,16 @@ import io.vertx.sqlclient.Tuple;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.WorkstreamException;
+import io.workstream.protocol.PageToken;
+import io.workstream.protocol.WorkItems;
 import io.workstream.bus.proto.DeleteItem;
 import io.workstream.bus.proto.History;
-import io.workstream.bus.proto.LoadedItem;
+import io.workstream.bus.proto.CurrentSeqs;
+import io.workstream.bus.proto.ReadCurrentSeqs;
 import io.workstream.bus.proto.ReadHistory;
-import io.workstream.bus.proto.UpdateItem;
 import io.workstream.protocol.v1.ChangeEvent;
 import io.workstream.protocol.v1.GetWorkItems;
+import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItem;
 import io.workstream.protocol.v1.WorkItemAck;
 import io.workstream.protocol.v1.WorkItemDeleted;
@@ -43,8 +46,11 @@ final class WorkItemStore {
   record Committed(String tenantId, WorkItemAck ack, ChangeEvent event) {
   }
 
-  /** What a mutation changed, before it has a seq. */
+  /** What a mutation changed, before it has a seq; no event: nothing changed, nothing to commit. */
   private record Change(String projectId, ChangeEvent.Builder event, WorkItemAck.Builder ack) {
+    static Change none(WorkItemAck.Builder ack) {
+      return new Change(null, null, ack);
+    }
   }
 
   static final int DEFAULT_PAGE_SIZE = 500;
@@ -57,18 +63,6 @@ final class WorkItemStore {
     this.retention = retention;
   }
 
-  Future<LoadedItem> load(RequestContext ctx, String itemId) {
-    return pool.withConnection(conn -> storedReply(conn, ctx).compose(stored -> stored != null
-      ? Future.succeededFuture(LoadedItem.newBuilder().setStoredReply(stored).build())
-      : conn.preparedQuery(WorkItemSql.SELECT_ITEM).execute(Tuple.of(ctx.tenantId(), UUID.fromString(itemId)))
-      .map(rows -> {
-        if (rows.size() == 0) {
-          throw WorkstreamException.notFound("work item " + itemId + " does not exist");
-        }
-        return LoadedItem.newBuilder().setItem(WorkItemRows.fromRow(rows.iterator().next())).build();
-      })));
-  }
-
   Future<Committed> create(RequestContext ctx, WorkItem item) {
     return mutate(ctx, conn -> checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), null)
       .compose(v -> conn.preparedQuery(WorkItemSql.INSERT_ITEM).execute(WorkItemRows.insertParams(ctx.tenantId(), item)))
@@ -77,21 +71,39 @@ final class WorkItemStore {
         WorkItemAck.newBuilder().setItem(item))));
   }
 
-  Future<Committed> update(RequestContext ctx, UpdateItem request) {
-    WorkItem item = request.getItem();
-    boolean parentChanged = request.getChangesList().stream().anyMatch(c -> c.getField().equals("parent_id"));
-    return mutate(ctx, conn -> (parentChanged
-      ? checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), item.getId())
-      : Future.<Void>succeededFuture())
-      .compose(v -> conn.preparedQuery(WorkItemSql.UPDATE_ITEM)
-        .execute(WorkItemRows.updateParams(ctx.tenantId(), item, request.getExpectedVersion())))
-      .compose(rows -> rows.rowCount() == 1
-        ? Future.<Void>succeededFuture()
-        : versionMismatch(conn, ctx.tenantId(), item.getId(), request.getExpectedVersion()))
-      .map(v -> new Change(item.getProjectId(),
-        event(ctx, item.getUpdatedAtMs())
-          .setUpdated(WorkItemUpdated.newBuilder().setItem(item).addAllChanges(request.getChangesList())),
-        WorkItemAck.newBuilder().setItem(item))));
+  /**
+   * Applies a validated update to the item as it is now, under its row lock: the expected version is checked, the
+   * change list computed and the parent rules re-checked inside the transaction. An update that changes nothing
+   * commits nothing and answers seq 0.
+   */
+  Future<Committed> update(RequestContext ctx, UpdateWorkItem request, long nowMs) {
+    String tenantId = ctx.tenantId();
+    UUID id = UUID.fromString(request.getWorkItemId());
+    return mutate(ctx, conn -> conn.preparedQuery(WorkItemSql.LOCK_FULL_ITEM).execute(Tuple.of(tenantId, id))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
+        }
+        WorkItem current = WorkItemRows.fromRow(rows.iterator().next());
+        if (current.getVersion() != request.getExpectedVersion()) {
+          return Future.failedFuture(conflict(request.getExpectedVersion(), current.getVersion()));
+        }
+        WorkItems.Updated updated = WorkItems.update(ctx, request, current, nowMs);
+        WorkItem item = updated.item();
+        if (updated.changes().isEmpty()) {
+          return Future.succeededFuture(Change.none(WorkItemAck.newBuilder().setItem(item).setSeq(0)));
+        }
+        boolean parentChanged = !item.getParentId().equals(current.getParentId());
+        return (parentChanged
+          ? checkParent(conn, tenantId, item.getParentId(), item.getProjectId(), item.getId())
+          : Future.<Void>succeededFuture())
+          .compose(v -> conn.preparedQuery(WorkItemSql.UPDATE_ITEM)
+            .execute(WorkItemRows.updateParams(tenantId, item, current.getVersion())))
+          .map(v -> new Change(item.getProjectId(),
+            event(ctx, item.getUpdatedAtMs())
+              .setUpdated(WorkItemUpdated.newBuilder().setItem(item).addAllChanges(updated.changes())),
+            WorkItemAck.newBuilder().setItem(item)));
+      }));
   }
 
   Future<Committed> delete(RequestContext ctx, DeleteItem request) {
@@ -178,6 +190,19 @@ final class WorkItemStore {
       }));
   }
 
+  /** The current seq of each of the tenant's projects (0 for one without changes yet). */
+  Future<CurrentSeqs> currentSeqs(String tenantId, ReadCurrentSeqs request) {
+    UUID[] projects = request.getProjectIdsList().stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pool.preparedQuery(WorkItemSql.CURRENT_SEQS).execute(Tuple.of(tenantId, projects)).map(rows -> {
+      CurrentSeqs.Builder seqs = CurrentSeqs.newBuilder();
+      request.getProjectIdsList().forEach(project -> seqs.putSeqs(project, 0L));
+      for (Row row : rows) {
+        seqs.putSeqs(row.getUUID(0).toString(), row.getLong(1));
+      }
+      return seqs.build();
+    });
+  }
+
   /** Removes history older than its retention and idempotency records past theirs. */
   Future<Void> pruneExpired(long nowMs) {
     return Future.all(
@@ -200,7 +225,9 @@ final class WorkItemStore {
     return pool.withConnection(conn -> conn.begin().compose(tx -> claimIdempotencyKey(conn, ctx)
       .compose(stored -> stored != null
         ? Future.succeededFuture(new Committed(ctx.tenantId(), stored, null))
-        : change.apply(conn).compose(c -> record(conn, ctx, c)))
+        : change.apply(conn).compose(c -> c.event() == null
+        ? Future.succeededFuture(new Committed(ctx.tenantId(), c.ack().build(), null))
+        : record(conn, ctx, c)))
       .transform((committed, failure) -> finish(tx, committed, failure))));
   }
 
@@ -296,13 +323,6 @@ final class WorkItemStore {
           "an item cannot be its own parent or the parent of one of its ancestors"))
           : Future.succeededFuture());
     });
-  }
-
-  private static Future<Void> versionMismatch(SqlConnection conn, String tenantId, String itemId, long expected) {
-    return conn.preparedQuery(WorkItemSql.ITEM_VERSION).execute(Tuple.of(tenantId, UUID.fromString(itemId)))
-      .compose(rows -> Future.failedFuture(rows.size() == 0
-        ? WorkstreamException.notFound("work item " + itemId + " does not exist")
-        : conflict(expected, rows.iterator().next().getLong(0))));
   }
 
   private static WorkstreamException conflict(long expected, long current) {

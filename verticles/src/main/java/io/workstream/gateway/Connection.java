@@ -9,17 +9,14 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.ServerWebSocket;
-import io.workstream.bus.Addresses;
+import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
 import io.workstream.bus.FollowProject;
-import io.workstream.bus.FollowResult;
-import io.workstream.bus.Headers;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.RequestContext;
+import io.workstream.bus.RequestContexts;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.WorkstreamException;
 import io.workstream.bus.proto.History;
@@ -37,7 +34,7 @@ import io.workstream.protocol.v1.SubscribeAck;
 import io.workstream.protocol.v1.SubscriptionState;
 import io.workstream.protocol.v1.Unsubscribe;
 import io.workstream.protocol.v1.UnsubscribeAck;
-import io.workstream.workitems.Validation;
+import io.workstream.protocol.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +60,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   static final int MESSAGE_ID_MAX = 128;
   static final int PROJECTS_PER_SUBSCRIBE_MAX = 100;
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   /** WebSocket close codes the server uses (PROTOCOL.md). */
   static final short NORMAL = 1000;
@@ -199,15 +195,15 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     inFlight++;
-    Future.succeededFuture(request)
+    RequestContexts.within(gateway.vertx(), ctx, () -> Future.succeededFuture(request)
       .compose(r -> switch (r.getPayloadCase()) {
         case PING -> Future.succeededFuture(pong(r.getPing()));
         case SUBSCRIBE -> subscribe(ctx, r.getSubscribe()).<ServerMessage>map(v -> null);
         case UNSUBSCRIBE -> Future.succeededFuture(unsubscribe(r.getUnsubscribe()));
-        case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM, GET_WORK_ITEMS -> workItems(ctx, r);
+        case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM, GET_WORK_ITEMS -> workItems(r);
         case PAYLOAD_NOT_SET -> Future.failedFuture(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "the ClientMessage carries no operation this server knows"));
-      })
+      }))
       .onSuccess(reply -> {
         if (reply != null) {
           send(reply(ctx, reply));
@@ -217,7 +213,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       .onFailure(failure -> {
         WorkstreamException known = Failures.from(failure);
         if (known.code() == ErrorCode.INTERNAL_ERROR && !(failure instanceof WorkstreamException)) {
-          LOG.error("request failed unexpectedly", kv("correlationId", ctx.correlationId()), failure);
+          LOG.error("request failed unexpectedly", failure);
         }
         send(error(messageId, ctx.correlationId(), known));
         done(ctx, operation, known.code().name(), started);
@@ -261,16 +257,13 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     lastAnswerMs = System.currentTimeMillis();
     gateway.metrics().request(operation, code, startedNanos);
     if (LOG.isDebugEnabled()) {
-      LOG.debug("request done", kv("correlationId", ctx.correlationId()), kv("tenantId", ctx.tenantId()),
-        kv("userId", ctx.userId()), kv("operation", operation), kv("code", code),
+      LOG.debug("request done", kv("operation", operation), kv("code", code),
         kv("micros", (System.nanoTime() - startedNanos) / 1_000));
     }
   }
 
-  private Future<ServerMessage> workItems(RequestContext ctx, ClientMessage request) {
-    return gateway.vertx().eventBus()
-      .<ServerMessage>request(Addresses.WORK_ITEMS, request, ctx.deliveryOptions(config.requestTimeoutMs()))
-      .map(Message::body);
+  private Future<ServerMessage> workItems(ClientMessage request) {
+    return gateway.bus().request(Endpoints.WORK_ITEMS, request, config.requestTimeoutMs());
   }
 
   /** The envelope of a reply: the request's message id, the chain's correlation id, the server clock. */
@@ -316,14 +309,11 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       }
       added.put(projectId, subscription);
       boolean first = gateway.index().add(principal.tenantId(), projectId, this);
-      FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.eventsAddress(), first,
-        ctx.correlationId());
-      starts.add(gateway.vertx().eventBus().<FollowResult>request(Addresses.BROADCAST_SUBSCRIBE, follow,
-          new DeliveryOptions(LOCAL).setSendTimeout(config.requestTimeoutMs()))
-        .map(Message::body)
+      FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.id(), first);
+      starts.add(gateway.bus().request(Endpoints.BROADCAST_FOLLOW, follow, config.requestTimeoutMs())
         .compose(live -> afterSeq < 0
           ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
-          : history(ctx.correlationId(), projectId, afterSeq, config.replayPageSize())
+          : readHistory(projectId, afterSeq, config.replayPageSize())
           .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
     });
     return Future.all(starts)
@@ -401,24 +391,22 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   /** This connection no longer subscribes to the project; the instance unfollows it when nobody else does. */
   private void release(String projectId) {
     if (gateway.index().remove(principal.tenantId(), projectId, this)) {
-      gateway.vertx().eventBus().send(Addresses.BROADCAST_UNSUBSCRIBE,
-        new UnfollowProject(principal.tenantId(), projectId, gateway.eventsAddress()), LOCAL);
+      gateway.bus().send(Endpoints.BROADCAST_UNFOLLOW, new UnfollowProject(principal.tenantId(), projectId,
+        gateway.id()));
     }
   }
 
+  /** A catch-up page for a subscription, outside any request: a chain of its own for this connection's user. */
   @Override
   public Future<History> history(String projectId, long afterSeq, int limit) {
-    return history(UUID.randomUUID().toString(), projectId, afterSeq, limit);
+    RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
+      principal.userId(), principal.roles());
+    return RequestContexts.within(gateway.vertx(), reader, () -> readHistory(projectId, afterSeq, limit));
   }
 
-  private Future<History> history(String correlationId, String projectId, long afterSeq, int limit) {
+  private Future<History> readHistory(String projectId, long afterSeq, int limit) {
     ReadHistory read = ReadHistory.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).setLimit(limit).build();
-    DeliveryOptions options = new DeliveryOptions()
-      .setSendTimeout(config.requestTimeoutMs())
-      .addHeader(Headers.CORRELATION_ID, correlationId)
-      .addHeader(Headers.TENANT_ID, principal.tenantId())
-      .addHeader(Headers.USER_ID, principal.userId());
-    return gateway.vertx().eventBus().<History>request(Addresses.DB_READ_HISTORY, read, options).map(Message::body);
+    return gateway.bus().request(Endpoints.READ_HISTORY, read, config.requestTimeoutMs());
   }
 
   // --- falling behind ----------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ package io.workstream.gateway;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -13,15 +11,16 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.workstream.Observability;
-import io.workstream.bus.Addresses;
-import io.workstream.bus.Codecs;
+import io.workstream.bus.Bus;
+import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
+import io.workstream.bus.Node;
 import io.workstream.bus.NodeState;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.UnfollowProject;
+import io.workstream.health.NodeHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,20 +34,18 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * The HTTP and WebSocket edge. {@code GET /ws} checks the JWT and the connection limits before the upgrade (401,
  * 429 or 503 with a JSON {@code {code, message}} otherwise), then each frame is a request answered on the same
- * socket. Also serves {@code /health*}, {@code /live}, {@code /ready} and {@code /metrics}. Several instances share
+ * socket. Also serves {@code /health*}, {@code /live}, {@code /ready} and {@code /metrics} ({@link NodeHealth}). Several instances share
  * the port. Stopping it drains: readiness fails at once, clients get Goodbye, requests in flight are answered, and
  * sockets close with 1001 within the drain timeout.
  *
- * <p>Sends {@code workstream.work-items} (request/reply), {@code workstream.db.read-history} (replays),
- * {@code workstream.broadcast.subscribe|unsubscribe} (node-local). Consumes its own
- * {@code workstream.gateway.<id>.events} (node-local encoded change events).
+ * <p>Sends {@code workstream.work-items} and {@code workstream.history} (cluster, request/reply),
+ * {@code workstream.broadcast.follow|unfollow} (node). Consumes its own {@code workstream.gateway.events.<id>}
+ * (node: encoded change events).
  */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
-  /** Where the port the gateway listens on is published, for tools and tests that asked for port 0. */
-  public static final String NODE_MAP = "workstream.node";
-  public static final String HTTP_PORT_KEY = "http.port";
+  private static final String NODE_MAP = "workstream.node";
   private static final int CLOSING_TIMEOUT_SECONDS = 2;
 
   private final Set<Connection> connections = new HashSet<>();
@@ -62,20 +59,19 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Codecs.register(vertx);
     config = GatewayConfig.from(config());
     node = NodeState.of(vertx);
     limits = (ConnectionLimits) vertx.sharedData().getLocalMap(NODE_MAP)
       .computeIfAbsent("connection-limits", k -> new ConnectionLimits());
     String gatewayId = UUID.randomUUID().toString();
+    Bus bus = Bus.of(vertx);
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
-      services = new GatewayServices(vertx, config, new SubscriptionIndex(), new GatewayMetrics(Observability.registry(config()), gatewayId, connections),
-        Addresses.gatewayEvents(gatewayId));
+      services = new GatewayServices(bus, config, new SubscriptionIndex(),
+        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), gatewayId);
       Router router = Router.router(vertx);
       router.get("/ws").handler(this::upgrade);
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(Observability.registryName(config())));
-      HealthRoutes.mount(router, vertx, node);
+      NodeHealth.mount(router, bus, Observability.registryName(config()));
       HttpServerOptions options = new HttpServerOptions()
         .setMaxWebSocketFrameSize(config.maxFrameBytes())
         .setMaxWebSocketMessageSize(config.maxFrameBytes())
@@ -87,12 +83,11 @@ public final class GatewayVerticle extends VerticleBase {
       server = vertx.createHttpServer(options).requestHandler(router);
       vertx.setPeriodic(tickMs(config), id -> tick());
       return Future.join(
-        vertx.eventBus().<ProjectFrame>localConsumer(services.eventsAddress(), this::deliver).completion(),
-        vertx.eventBus().consumer(Addresses.health("gateway"), msg -> msg.reply("ok")).completion(),
+        bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), this::deliver).completion(),
         server.listen(config.port(), config.host()));
     }).onSuccess(v -> {
       node.gatewayStarted();
-      vertx.sharedData().getLocalMap(NODE_MAP).put(HTTP_PORT_KEY, server.actualPort());
+      Node.of(vertx).httpPort(server.actualPort());
       LOG.info("gateway listening", kv("port", server.actualPort()));
     });
   }
@@ -120,9 +115,8 @@ public final class GatewayVerticle extends VerticleBase {
         vertx.cancelTimer(deadline);
         services.metrics().close();
         for (SubscriptionIndex.ProjectKey project : services.index().projects()) {
-          vertx.eventBus().send(Addresses.BROADCAST_UNSUBSCRIBE,
-            new UnfollowProject(project.tenantId(), project.projectId(), services.eventsAddress()),
-            new DeliveryOptions().setLocalOnly(true));
+          services.bus().send(Endpoints.BROADCAST_UNFOLLOW,
+            new UnfollowProject(project.tenantId(), project.projectId(), services.id()));
         }
         return server.close();
       })
@@ -189,8 +183,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  private void deliver(Message<ProjectFrame> msg) {
-    ProjectFrame frame = msg.body();
+  private void deliver(ProjectFrame frame) {
     for (Connection connection : services.index().subscribers(frame.tenantId(), frame.projectId())) {
       try {
         connection.deliver(frame);

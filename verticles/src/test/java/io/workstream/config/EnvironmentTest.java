@@ -19,11 +19,14 @@ class EnvironmentTest {
       "WORKSTREAM_HTTP_PORT", "9090",
       "WORKSTREAM_DB_URL", "postgresql://app:pw@db.internal:5433/work",
       "WORKSTREAM_JWT_SECRET", "s3cret",
+      "WORKSTREAM_UNITS", "edge, core",
       "UNRELATED", "x"));
     assertEquals(9090, config.getJsonObject("http").getInteger("port"));
     assertEquals(false, Json.section(config, "db.embedded").getBoolean("enabled"));
     assertEquals("postgresql://app:pw@db.internal:5433/work", config.getJsonObject("db").getString("url"));
     assertEquals("s3cret", Json.section(config, "auth").getString("secret"));
+    assertEquals(new io.vertx.core.json.JsonArray().add("edge").add("core"),
+      Json.section(config, "node").getJsonArray("units"));
   }
 
   @Test

@@ -9,7 +9,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.workstream.MainVerticle;
 import io.workstream.Observability;
-import io.workstream.gateway.GatewayVerticle;
+import io.workstream.bus.Node;
 import io.workstream.tools.TokenTool;
 
 import java.util.UUID;
@@ -74,7 +74,7 @@ public final class TestService implements AutoCloseable {
       vertx.close();
       throw new IllegalStateException("the service did not start", e);
     }
-    int port = (Integer) vertx.sharedData().getLocalMap(GatewayVerticle.NODE_MAP).get(GatewayVerticle.HTTP_PORT_KEY);
+    int port = Node.of(vertx).httpPort();
     return new TestService(vertx, Vertx.vertx(), port, config, deploymentId);
   }
 

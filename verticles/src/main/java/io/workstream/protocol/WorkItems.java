@@ -1,4 +1,4 @@
-package io.workstream.workitems;
+package io.workstream.protocol;
 
 import io.workstream.bus.RequestContext;
 import io.workstream.protocol.v1.CreateWorkItem;

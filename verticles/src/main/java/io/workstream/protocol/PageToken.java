@@ -1,4 +1,4 @@
-package io.workstream.db;
+package io.workstream.protocol;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -1,7 +1,6 @@
-package io.workstream.workitems;
+package io.workstream.protocol;
 
 import io.workstream.bus.WorkstreamException;
-import io.workstream.db.PageToken;
 import io.workstream.protocol.v1.DeleteWorkItem;
 import io.workstream.protocol.v1.GetWorkItems;
 import io.workstream.protocol.v1.UpdateWorkItem;
