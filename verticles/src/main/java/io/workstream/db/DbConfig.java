@@ -17,7 +17,7 @@ import io.workstream.config.Json;
  */
 public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPort, PgConnectOptions connect,
                        int poolSize, int poolQueueSize, long statementTimeoutMs, Breaker breaker, Retry retry,
-                       Retention retention) {
+                       Retention retention, Faults faults) {
 
   /** Circuit breaker around every database operation. */
   public record Breaker(int maxFailures, long failureWindowMs, long resetTimeoutMs, long timeoutMs) {
@@ -29,6 +29,13 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
 
   /** How much history and how many idempotency records are kept. */
   public record Retention(int maxEventsPerProject, long maxEventAgeMs, long idempotencyMs, long pruneIntervalMs) {
+  }
+
+  /**
+   * Test-only fault switches ({@code db.faults}), never set in production: {@code losePublishes} commits changes
+   * without publishing them, as a core node that dies between commit and publish would.
+   */
+  public record Faults(boolean losePublishes) {
   }
 
   public static DbConfig from(JsonObject root) {
@@ -66,6 +73,7 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
         retention.getInteger("maxEventsPerProject", 10_000),
         retention.getLong("maxEventAgeMs", 7L * 24 * 3600 * 1000),
         retention.getLong("idempotencyMs", 24L * 3600 * 1000),
-        retention.getLong("pruneIntervalMs", 60_000L)));
+        retention.getLong("pruneIntervalMs", 60_000L)),
+      new Faults(Json.section(db, "faults").getBoolean("losePublishes", false)));
   }
 }

@@ -121,7 +121,7 @@ public final class DbVerticle extends VerticleBase {
       case CHANGE_NOT_SET -> Future.failedFuture(new IllegalArgumentException("a mutation without a change"));
     };
     return committed.map(done -> {
-      if (done.event() != null) {
+      if (done.event() != null && !settings.faults().losePublishes()) {
         bus.publish(Endpoints.CHANGES, TenantChange.newBuilder().setTenantId(done.tenantId()).setEvent(done.event())
           .build());
       }

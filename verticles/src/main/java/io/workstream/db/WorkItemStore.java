@@ -193,7 +193,7 @@ final class WorkItemStore {
   /** The current seq of each of the tenant's projects (0 for one without changes yet). */
   Future<CurrentSeqs> currentSeqs(String tenantId, ReadCurrentSeqs request) {
     UUID[] projects = request.getProjectIdsList().stream().map(UUID::fromString).toArray(UUID[]::new);
-    return pool.preparedQuery(WorkItemSql.CURRENT_SEQS).execute(Tuple.of(tenantId, projects)).map(rows -> {
+    return pool.preparedQuery(WorkItemSql.CURRENT_SEQS).execute(Tuple.of(tenantId).addArrayOfUUID(projects)).map(rows -> {
       CurrentSeqs.Builder seqs = CurrentSeqs.newBuilder();
       request.getProjectIdsList().forEach(project -> seqs.putSeqs(project, 0L));
       for (Row row : rows) {

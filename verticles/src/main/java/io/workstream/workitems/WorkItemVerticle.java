@@ -1,7 +1,9 @@
 package io.workstream.workitems;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.workstream.Observability;
 import io.workstream.bus.Bus;
 import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
@@ -21,6 +23,8 @@ import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItemAck;
 
+import java.util.Locale;
+
 /**
  * The work-item handlers: the role check and the validation of every field, then one hop to this node's DB
  * verticle, which applies the change — version check, rules that need other rows, change list — in one
@@ -34,12 +38,22 @@ public final class WorkItemVerticle extends VerticleBase {
 
   private Bus bus;
   private long dbTimeoutMs;
+  private MeterRegistry registry;
 
   @Override
   public Future<?> start() {
     bus = Bus.of(vertx);
     dbTimeoutMs = Json.section(config(), "workItems").getLong("dbTimeoutMs", 6_000L);
-    return bus.serve(Endpoints.WORK_ITEM_HANDLERS, this::handle).completion();
+    registry = Observability.registry(config());
+    return bus.serve(Endpoints.WORK_ITEM_HANDLERS, (ctx, request) -> {
+      handled(request.getPayloadCase());
+      return handle(ctx, request);
+    }).completion();
+  }
+
+  /** Requests this node's handlers took, by operation: how a cluster's core nodes share the work. */
+  private void handled(ClientMessage.PayloadCase operation) {
+    registry.counter("workstream.work.items.handled", "operation", operation.name().toLowerCase(Locale.ROOT)).increment();
   }
 
   /** Keeps answering until this node's gateways have drained: their requests in flight need us. */

@@ -79,6 +79,11 @@ public final class TestService implements AutoCloseable {
   }
 
   public String token(String tenantId, String userId, String... roles) {
+    return tokenFor(tenantId, userId, roles);
+  }
+
+  /** A token every test service and node accepts. */
+  public static String tokenFor(String tenantId, String userId, String... roles) {
     return TokenTool.token(SECRET, tenantId, userId, roles, 3600);
   }
 
@@ -93,6 +98,11 @@ public final class TestService implements AutoCloseable {
 
   /** A plain HTTP GET: status and body. */
   public HttpResult get(String path) {
+    return get(clients, port, path);
+  }
+
+  /** A plain HTTP GET to any node's port. */
+  public static HttpResult get(Vertx clients, int port, String path) {
     HttpClient http = clients.createHttpClient();
     try {
       return http.request(HttpMethod.GET, port, "127.0.0.1", path)
