@@ -1,6 +1,9 @@
 package io.workstream.cluster;
 
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SelfSignedCertificate;
 import io.workstream.bus.Node;
 import io.workstream.protocol.v1.ChangeEvent;
 import io.workstream.protocol.v1.ClientMessage;
@@ -142,6 +145,40 @@ class ClusterTopologyTest {
           reader.events(10).stream().map(ChangeEvent::getSeq).toList());
       }
     }
+  }
+
+  @Test
+  void theEventBusRunsOverMutualTlsAndRefusesANodeWithoutTheClusterCertificate() throws Exception {
+    SelfSignedCertificate clusterCa = SelfSignedCertificate.create("workstream-cluster");
+    SelfSignedCertificate stranger = SelfSignedCertificate.create("stranger");
+    try {
+      cluster.start(db, List.of(Node.CORE), c -> c, tls(clusterCa));
+      InJvmCluster.Member edge = cluster.start(db, List.of(Node.EDGE), c -> c, tls(clusterCa));
+      String tenant = newId();
+      String project = newId();
+      try (WsClient client = cluster.connect(edge, tenant, "user", "member")) {
+        assertTrue(client.request(subscribe(project)).hasSubscribeAck());
+        ServerMessage ack = client.request(create(project, "over TLS"));
+        assertEquals(ack.getWorkItemAck().getItem(), client.nextEvent().getCreated());
+      }
+      InJvmCluster.Member intruder = cluster.start(db, List.of(Node.EDGE), c -> c, tls(stranger));
+      TestService.HttpResult ready = TestService.get(cluster.clients(), intruder.port(), "/health/ready");
+      assertEquals(503, ready.status(), "a node without the cluster's certificate reaches no core unit: " + ready.body());
+    } finally {
+      clusterCa.delete();
+      stranger.delete();
+    }
+  }
+
+  /** Event-bus TLS with client authentication; the certificate is also the only trusted CA (a private CA of one). */
+  private static VertxOptions tls(SelfSignedCertificate certificate) {
+    VertxOptions options = InJvmCluster.loopback();
+    options.getEventBusOptions()
+      .setSsl(true)
+      .setClientAuth(ClientAuth.REQUIRED)
+      .setKeyCertOptions(certificate.keyCertOptions())
+      .setTrustOptions(certificate.trustOptions());
+    return options;
   }
 
   private static double handled(InJvmCluster.Member member) {
