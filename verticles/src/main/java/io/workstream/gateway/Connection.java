@@ -1,10 +1,6 @@
 package io.workstream.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
-import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.local.SynchronizationStrategy;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
@@ -22,11 +18,6 @@ import io.workstream.bus.WorkstreamException;
 import io.workstream.bus.proto.History;
 import io.workstream.bus.proto.ReadHistory;
 import io.workstream.protocol.v1.ClientMessage;
-import io.workstream.protocol.v1.Error;
-import io.workstream.protocol.v1.Goodbye;
-import io.workstream.protocol.v1.Lagged;
-import io.workstream.protocol.v1.Ping;
-import io.workstream.protocol.v1.Pong;
 import io.workstream.protocol.v1.ProjectCursor;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.Subscribe;
@@ -38,7 +29,6 @@ import io.workstream.protocol.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -74,11 +64,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private final Principal principal;
   private final String id = UUID.randomUUID().toString();
   private final Outbound outbound;
-  private final Bucket bucket;
+  private final Admission admission;
   private final Map<String, ProjectSubscription> subscriptions = new HashMap<>();
-  private int inFlight;
-  private long rejectionWindowStartMs;
-  private int rejectionsInWindow;
   private long lastInboundMs = System.currentTimeMillis();
   private long lastPingMs = lastInboundMs;
   private long expiryTimer = -1;
@@ -93,12 +80,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     this.ws = ws;
     this.principal = principal;
     this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), this);
-    GatewayConfig.RateLimit rate = config.rateLimit();
-    this.bucket = Bucket.builder()
-      .addLimit(Bandwidth.builder().capacity(rate.burst())
-        .refillGreedy(rate.messagesPerSecond(), Duration.ofSeconds(1)).build())
-      .withSynchronizationStrategy(SynchronizationStrategy.NONE)
-      .build();
+    this.admission = new Admission(config.rateLimit(), config.maxInFlight());
   }
 
   void start() {
@@ -106,7 +88,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     ws.textMessageHandler(text -> {
       touch();
       if (admit("", "invalid")) {
-        send(unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
+        send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "frames must be binary protobuf ClientMessages")));
       }
     });
@@ -165,7 +147,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       request = ClientMessage.parseFrom(frame.getBytes());
     } catch (InvalidProtocolBufferException e) {
       if (admit("", "invalid")) {
-        send(unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
+        send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR,
+          "the frame is not a ClientMessage")));
       }
       return;
     }
@@ -175,7 +158,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
-      send(error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
+      send(Envelopes.error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
         "message_id must be at most " + MESSAGE_ID_MAX + " printable characters (a UUID)")));
       return;
     }
@@ -183,21 +166,20 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       messageId, principal.tenantId(), principal.userId(), principal.roles());
     long started = System.nanoTime();
     if (reconnectAfterMs >= 0) {
-      send(error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
+      send(Envelopes.error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
         "the server is shutting down; reconnect", reconnectAfterMs)));
-      done(ctx, operation, ErrorCode.SERVICE_UNAVAILABLE.name(), started);
+      done(operation, ErrorCode.SERVICE_UNAVAILABLE.name(), started);
       return;
     }
-    if (inFlight >= config.maxInFlight()) {
-      send(error(messageId, ctx.correlationId(), new WorkstreamException(ErrorCode.RATE_LIMITED,
-        "more than " + config.maxInFlight() + " requests unanswered", "", 100)));
-      done(ctx, operation, ErrorCode.RATE_LIMITED.name(), started);
+    WorkstreamException busy = admission.claimInFlight();
+    if (busy != null) {
+      send(Envelopes.error(messageId, ctx.correlationId(), busy));
+      done(operation, busy.code().name(), started);
       return;
     }
-    inFlight++;
     RequestContexts.within(gateway.vertx(), ctx, () -> Future.succeededFuture(request)
       .compose(r -> switch (r.getPayloadCase()) {
-        case PING -> Future.succeededFuture(pong(r.getPing()));
+        case PING -> Future.succeededFuture(Envelopes.pong(r.getPing()));
         case SUBSCRIBE -> subscribe(ctx, r.getSubscribe()).<ServerMessage>map(v -> null);
         case UNSUBSCRIBE -> Future.succeededFuture(unsubscribe(r.getUnsubscribe()));
         case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM, GET_WORK_ITEMS -> workItems(r);
@@ -206,45 +188,37 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       }))
       .onSuccess(reply -> {
         if (reply != null) {
-          send(reply(ctx, reply));
+          send(Envelopes.reply(ctx, reply));
         }
-        done(ctx, operation, "OK", started);
+        done(operation, "OK", started);
       })
       .onFailure(failure -> {
         WorkstreamException known = Failures.from(failure);
         if (known.code() == ErrorCode.INTERNAL_ERROR && !(failure instanceof WorkstreamException)) {
           LOG.error("request failed unexpectedly", failure);
         }
-        send(error(messageId, ctx.correlationId(), known));
-        done(ctx, operation, known.code().name(), started);
+        send(Envelopes.error(messageId, ctx.correlationId(), known));
+        done(operation, known.code().name(), started);
       })
-      .onComplete(ar -> inFlight--);
+      .onComplete(ar -> admission.answered());
   }
 
   /**
-   * The token bucket: a message over the rate is refused with RATE_LIMITED (echoing its message id, so the client
-   * knows what to resend) and not processed; a connection that keeps flooding after that is closed with 1008.
+   * A message over the rate is refused with RATE_LIMITED (echoing its message id, so the client knows what to
+   * resend) and not processed; a connection that keeps flooding after that is closed with 1008.
    */
   private boolean admit(String messageId, String operation) {
-    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
-    if (probe.isConsumed()) {
+    WorkstreamException refused = admission.overRate();
+    if (refused == null) {
       return true;
     }
-    long now = System.currentTimeMillis();
-    if (now - rejectionWindowStartMs > config.rateLimit().abuseWindowMs()) {
-      rejectionWindowStartMs = now;
-      rejectionsInWindow = 0;
-    }
-    if (++rejectionsInWindow > config.rateLimit().maxRejections()) {
+    if (admission.abusive()) {
       close(POLICY, "rate limit exceeded repeatedly", "rate-abuse");
       return false;
     }
-    long retryAfterMs = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000);
     boolean echo = !messageId.isEmpty() && messageId.length() <= MESSAGE_ID_MAX;
-    send(error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(),
-      new WorkstreamException(ErrorCode.RATE_LIMITED,
-        "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
-    gateway.metrics().request(operation, ErrorCode.RATE_LIMITED.name(), System.nanoTime());
+    send(Envelopes.error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(), refused));
+    gateway.metrics().request(operation, refused.code().name(), System.nanoTime());
     return false;
   }
 
@@ -253,7 +227,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   /** Meters the request and logs it (debug: one line per request, with its correlation id). */
-  private void done(RequestContext ctx, String operation, String code, long startedNanos) {
+  private void done(String operation, String code, long startedNanos) {
     lastAnswerMs = System.currentTimeMillis();
     gateway.metrics().request(operation, code, startedNanos);
     if (LOG.isDebugEnabled()) {
@@ -264,21 +238,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   private Future<ServerMessage> workItems(ClientMessage request) {
     return gateway.bus().request(Endpoints.WORK_ITEMS, request, config.requestTimeoutMs());
-  }
-
-  /** The envelope of a reply: the request's message id, the chain's correlation id, the server clock. */
-  private static ServerMessage reply(RequestContext ctx, ServerMessage payload) {
-    return payload.toBuilder()
-      .setMessageId(ctx.messageId())
-      .setCorrelationId(ctx.correlationId())
-      .setServerTimeMs(System.currentTimeMillis())
-      .build();
-  }
-
-  private static ServerMessage pong(Ping ping) {
-    return ServerMessage.newBuilder().setPong(Pong.newBuilder()
-      .setClientTimeMs(ping.getClientTimeMs())
-      .setServerTimeMs(System.currentTimeMillis())).build();
   }
 
   // --- subscriptions -----------------------------------------------------------------------------------------
@@ -331,7 +290,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
             .setRecovered(recovered)
             .setReplayed(recovered ? (int) Math.max(0, start.currentSeq() - afterSeq) : 0));
         }
-        send(reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build()));
+        send(Envelopes.reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build()));
         i = 0;
         for (Map.Entry<String, ProjectSubscription> entry : added.entrySet()) {
           SubscriptionStart start = results.get(i++);
@@ -414,23 +373,18 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   /** The outbound queue overflowed: every live subscription stops where it got to, and the client is told. */
   @Override
   public Buffer lagged(Map<String, Long> firstDropped) {
-    Lagged.Builder lagged = Lagged.newBuilder();
+    List<ProjectCursor> cursors = new ArrayList<>();
     subscriptions.forEach((projectId, subscription) -> {
       if (subscription.state() == ProjectSubscription.State.LIVE || firstDropped.containsKey(projectId)) {
         long cursor = subscription.suspend(firstDropped.get(projectId));
-        lagged.addProjects(ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(cursor));
+        cursors.add(ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(cursor).build());
       }
     });
-    if (lagged.getProjectsCount() == 0) {
+    if (cursors.isEmpty()) {
       return null;
     }
     LOG.debug("subscriber lagged", kv("connectionId", id), kv("tenantId", principal.tenantId()));
-    return laggedFrame(lagged);
-  }
-
-  private static Buffer laggedFrame(Lagged.Builder lagged) {
-    return Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setLagged(lagged)
-      .build().toByteArray());
+    return Envelopes.frame(Envelopes.lagged(cursors));
   }
 
   /** One subscription could not be continued in order (its history was pruned meanwhile). */
@@ -440,8 +394,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     long cursor = subscription.suspend(null);
-    outbound.send(laggedFrame(Lagged.newBuilder().addProjects(ProjectCursor.newBuilder()
-      .setProjectId(subscription.projectId).setAfterSeq(cursor))));
+    outbound.send(Envelopes.frame(Envelopes.lagged(List.of(ProjectCursor.newBuilder()
+      .setProjectId(subscription.projectId).setAfterSeq(cursor).build()))));
   }
 
   /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */
@@ -451,8 +405,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
-    ws.writeBinaryMessage(Buffer.buffer(unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
-      "the connection does not read its messages")).toByteArray()));
+    ws.writeBinaryMessage(Envelopes.frame(Envelopes.unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
+      "the connection does not read its messages"))));
     close(TRY_AGAIN_LATER, "slow client", "slow-client");
   }
 
@@ -464,7 +418,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     GatewayConfig.Heartbeat heartbeat = config.heartbeat();
-    if (reconnectAfterMs >= 0 && inFlight == 0 && nowMs - lastAnswerMs >= config.drain().quietMs()) {
+    if (reconnectAfterMs >= 0 && admission.idle() && nowMs - lastAnswerMs >= config.drain().quietMs()) {
       closeWhenFlushed(GOING_AWAY, "server shutting down");
     } else if (nowMs - lastInboundMs > heartbeat.idleTimeoutMs()) {
       close(NORMAL, "idle timeout", "idle");
@@ -487,8 +441,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
     reconnectAfterMs = ThreadLocalRandom.current().nextLong(config.drain().reconnectSpreadMs() + 1);
     lastAnswerMs = System.currentTimeMillis();
-    send(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setGoodbye(Goodbye.newBuilder()
-      .setReason("server shutting down").setReconnectAfterMs(reconnectAfterMs)).build());
+    send(Envelopes.goodbye("server shutting down", reconnectAfterMs));
   }
 
   /** The drain time is up. */
@@ -497,7 +450,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   private void expire() {
-    send(unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
+    send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
       "the token has expired; reconnect with a new one")));
     closeWhenFlushed(POLICY, "token expired");
   }
@@ -526,22 +479,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   // --- writing -----------------------------------------------------------------------------------------------
 
   void send(ServerMessage message) {
-    outbound.send(Buffer.buffer(message.toByteArray()));
-  }
-
-  /** An error that answers no identifiable request (or none at all): no message id, a correlation id of its own. */
-  private static ServerMessage unsolicited(WorkstreamException failure) {
-    return error("", UUID.randomUUID().toString(), failure);
-  }
-
-  private static ServerMessage error(String messageId, String correlationId, WorkstreamException failure) {
-    Error error = failure.toError();
-    return ServerMessage.newBuilder()
-      .setMessageId(messageId)
-      .setCorrelationId(correlationId)
-      .setServerTimeMs(System.currentTimeMillis())
-      .setError(error)
-      .build();
+    outbound.send(Envelopes.frame(message));
   }
 
   private static String operation(ClientMessage request) {
