@@ -45,7 +45,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * token expiry, heartbeat, idleness, a subscriber that falls behind or stops reading, a graceful shutdown. Confined
  * to the event loop of the gateway instance that accepted it.
  */
-final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
+final class Connection implements Outbound.Listener {
 
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   static final int MESSAGE_ID_MAX = 128;
@@ -100,11 +100,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     } else {
       expiryTimer = gateway.vertx().setTimer(untilExpiry, t -> expire());
     }
-  }
-
-  @Override
-  public Outbound outbound() {
-    return outbound;
   }
 
   /** A change event for one of this connection's projects. */
@@ -261,7 +256,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     Map<String, ProjectSubscription> added = new LinkedHashMap<>();
     List<Future<SubscriptionStart>> starts = new ArrayList<>();
     cursors.forEach((projectId, afterSeq) -> {
-      ProjectSubscription subscription = new ProjectSubscription(this, projectId, config.replayPageSize());
+      ProjectSubscription subscription = new ProjectSubscription(outbound, this::catchUpPage, projectId,
+        config.replayPageSize());
       ProjectSubscription replaced = subscriptions.put(projectId, subscription);
       if (replaced != null) {
         replaced.suspend(null);
@@ -356,8 +352,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   /** A catch-up page for a subscription, outside any request: a chain of its own for this connection's user. */
-  @Override
-  public Future<History> history(String projectId, long afterSeq, int limit) {
+  private Future<History> catchUpPage(String projectId, long afterSeq, int limit) {
     RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
       principal.userId(), principal.roles());
     return RequestContexts.within(gateway.vertx(), reader, () -> readHistory(projectId, afterSeq, limit));
@@ -376,8 +371,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     List<ProjectCursor> cursors = new ArrayList<>();
     subscriptions.forEach((projectId, subscription) -> {
       if (subscription.state() == ProjectSubscription.State.LIVE || firstDropped.containsKey(projectId)) {
-        long cursor = subscription.suspend(firstDropped.get(projectId));
-        cursors.add(ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(cursor).build());
+        cursors.add(subscription.suspend(firstDropped.get(projectId)));
       }
     });
     if (cursors.isEmpty()) {
@@ -385,17 +379,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
     LOG.debug("subscriber lagged", kv("connectionId", id), kv("tenantId", principal.tenantId()));
     return Envelopes.frame(Envelopes.lagged(cursors));
-  }
-
-  /** One subscription could not be continued in order (its history was pruned meanwhile). */
-  @Override
-  public void lost(ProjectSubscription subscription) {
-    if (subscriptions.get(subscription.projectId) != subscription) {
-      return;
-    }
-    long cursor = subscription.suspend(null);
-    outbound.send(Envelopes.frame(Envelopes.lagged(List.of(ProjectCursor.newBuilder()
-      .setProjectId(subscription.projectId).setAfterSeq(cursor).build()))));
   }
 
   /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */

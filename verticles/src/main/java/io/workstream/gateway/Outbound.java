@@ -14,7 +14,7 @@ import java.util.Map;
  * kept) and the connection is told it lagged; a connection that cannot take even that is slow and is closed. Memory
  * per connection stays bounded whatever the client does. Confined to the connection's event loop.
  */
-final class Outbound {
+final class Outbound implements OutboundQueue {
 
   /** What the connection does when its subscriber falls behind or stops reading. */
   interface Listener {
@@ -55,13 +55,13 @@ final class Outbound {
     ws.drainHandler(v -> flush());
   }
 
-  /** A reply or a control message: never dropped. */
-  void send(Buffer frame) {
+  @Override
+  public void send(Buffer frame) {
     offer(new Frame(frame, null, 0));
   }
 
-  /** A change event: dropped (with a Lagged) when the connection falls too far behind. */
-  void event(String projectId, long seq, Buffer frame) {
+  @Override
+  public void event(String projectId, long seq, Buffer frame) {
     offer(new Frame(frame, projectId, seq));
   }
 
@@ -70,16 +70,13 @@ final class Outbound {
     return laggedFrame != null && nowMs - laggedSinceMs > limits.slowClientTimeoutMs();
   }
 
-  /** Nothing waits and the socket has room: a frame written now goes out at once. */
-  boolean writable() {
+  @Override
+  public boolean writable() {
     return !closed && isEmpty() && !ws.writeQueueFull();
   }
 
-  /**
-   * Runs {@code action} once the socket has room and nothing waits ahead of it (now, if so already). Replays are
-   * paced with it: they go out only as fast as this client reads.
-   */
-  void whenWritable(Runnable action) {
+  @Override
+  public void whenWritable(Runnable action) {
     if (writable()) {
       action.run();
     } else if (!closed) {
