@@ -16,17 +16,15 @@ import java.util.Map;
  */
 final class Outbound implements OutboundQueue {
 
-  /** What the connection does when its subscriber falls behind or stops reading. */
-  interface Listener {
+  /** Who hears that change events were dropped. */
+  @FunctionalInterface
+  interface Dropped {
 
     /**
-     * Change events were dropped: {@code firstDropped} holds, per project, the first seq that did not go out.
-     * Returns the Lagged frame to send once the socket drains (null: nobody needs to be told).
+     * {@code firstDropped} holds, per project, the first seq that did not go out. Returns the Lagged frame to send
+     * once the socket drains (null: nobody needs to be told).
      */
     Buffer lagged(Map<String, Long> firstDropped);
-
-    /** The client takes nothing: close it. */
-    void slow();
   }
 
   private record Frame(Buffer bytes, String projectId, long seq) {
@@ -37,7 +35,6 @@ final class Outbound implements OutboundQueue {
 
   private final ServerWebSocket ws;
   private final GatewayConfig.Outbound limits;
-  private final Listener listener;
   private final GatewayMetrics metrics;
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
   private long queuedBytes;
@@ -45,14 +42,24 @@ final class Outbound implements OutboundQueue {
   private long laggedSinceMs;
   private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>();
   private boolean closed;
+  private Dropped dropped;
+  private Runnable slow;
 
-  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics, Listener listener) {
+  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics) {
     this.ws = ws;
     this.limits = limits;
     this.metrics = metrics;
-    this.listener = listener;
     ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
     ws.drainHandler(v -> flush());
+  }
+
+  /**
+   * Who hears of an overflow, set once before the first frame: {@code dropped} when change events were dropped,
+   * {@code slow} when the client takes nothing at all, not even a Lagged (it is to be closed).
+   */
+  void onOverflow(Dropped dropped, Runnable slow) {
+    this.dropped = dropped;
+    this.slow = slow;
   }
 
   @Override
@@ -132,7 +139,7 @@ final class Outbound implements OutboundQueue {
   private void overflow(Frame frame) {
     if (laggedFrame != null) {
       // Behind again before it could even be told: it is not reading at all.
-      listener.slow();
+      slow.run();
       return;
     }
     Map<String, Long> firstDropped = new HashMap<>();
@@ -149,10 +156,10 @@ final class Outbound implements OutboundQueue {
     } else if (fits(frame)) {
       enqueue(frame);
     } else {
-      listener.slow();
+      slow.run();
       return;
     }
-    laggedFrame = listener.lagged(firstDropped);
+    laggedFrame = dropped.lagged(firstDropped);
     if (laggedFrame != null) {
       laggedSinceMs = System.currentTimeMillis();
       metrics.lagged();
