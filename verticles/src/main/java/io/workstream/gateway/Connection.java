@@ -1,10 +1,6 @@
 package io.workstream.gateway;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.github.bucket4j.Bandwidth;
-import io.github.bucket4j.Bucket;
-import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.local.SynchronizationStrategy;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Future;
@@ -13,53 +9,30 @@ import io.vertx.core.http.ServerWebSocket;
 import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
-import io.workstream.bus.FollowProject;
-import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.RequestContexts;
-import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.WorkstreamException;
-import io.workstream.bus.proto.History;
-import io.workstream.bus.proto.ReadHistory;
 import io.workstream.protocol.v1.ClientMessage;
-import io.workstream.protocol.v1.Error;
-import io.workstream.protocol.v1.Goodbye;
-import io.workstream.protocol.v1.Lagged;
-import io.workstream.protocol.v1.Ping;
-import io.workstream.protocol.v1.Pong;
-import io.workstream.protocol.v1.ProjectCursor;
 import io.workstream.protocol.v1.ServerMessage;
-import io.workstream.protocol.v1.Subscribe;
-import io.workstream.protocol.v1.SubscribeAck;
-import io.workstream.protocol.v1.SubscriptionState;
-import io.workstream.protocol.v1.Unsubscribe;
-import io.workstream.protocol.v1.UnsubscribeAck;
-import io.workstream.protocol.Validation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * One client's WebSocket: admits its frames (rate, in-flight, size), answers each request with a
- * {@code ServerMessage} echoing its {@code message_id}, keeps its project subscriptions, and watches its health —
- * token expiry, heartbeat, idleness, a subscriber that falls behind or stops reading, a graceful shutdown. Confined
- * to the event loop of the gateway instance that accepted it.
+ * One client's WebSocket: hands each admitted frame to its operation and answers it with a {@code ServerMessage}
+ * echoing its {@code message_id}, and watches the connection's life — token expiry, heartbeat, idleness, a client
+ * that stops reading, a graceful shutdown — closing it with the code and metrics reason each calls for. Its limits
+ * ({@link Admission}), subscriptions ({@link Subscriptions}) and way out ({@link Outbound}) are its parts. Confined to
+ * the event loop of the gateway instance that accepted it.
  */
-final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
+final class Connection {
 
   private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
   static final int MESSAGE_ID_MAX = 128;
-  static final int PROJECTS_PER_SUBSCRIBE_MAX = 100;
 
   /** WebSocket close codes the server uses (PROTOCOL.md). */
   static final short NORMAL = 1000;
@@ -74,11 +47,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   private final Principal principal;
   private final String id = UUID.randomUUID().toString();
   private final Outbound outbound;
-  private final Bucket bucket;
-  private final Map<String, ProjectSubscription> subscriptions = new HashMap<>();
-  private int inFlight;
-  private long rejectionWindowStartMs;
-  private int rejectionsInWindow;
+  private final Admission admission;
+  private final Subscriptions subscriptions;
   private long lastInboundMs = System.currentTimeMillis();
   private long lastPingMs = lastInboundMs;
   private long expiryTimer = -1;
@@ -92,13 +62,12 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     this.config = gateway.config();
     this.ws = ws;
     this.principal = principal;
-    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), this);
-    GatewayConfig.RateLimit rate = config.rateLimit();
-    this.bucket = Bucket.builder()
-      .addLimit(Bandwidth.builder().capacity(rate.burst())
-        .refillGreedy(rate.messagesPerSecond(), Duration.ofSeconds(1)).build())
-      .withSynchronizationStrategy(SynchronizationStrategy.NONE)
-      .build();
+    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics());
+    this.admission = new Admission(config.rateLimit(), config.maxInFlight());
+    this.subscriptions = new Subscriptions(gateway, principal, id, outbound);
+    // The queue only reports, one way: dropped events stop the subscriptions where they got to (they say where, in
+    // the Lagged it sends); a client that reads nothing at all is closed.
+    outbound.onOverflow(subscriptions::lagged, this::slow);
   }
 
   void start() {
@@ -106,7 +75,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     ws.textMessageHandler(text -> {
       touch();
       if (admit("", "invalid")) {
-        send(unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
+        send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "frames must be binary protobuf ClientMessages")));
       }
     });
@@ -120,27 +89,12 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
   }
 
-  @Override
-  public Outbound outbound() {
-    return outbound;
-  }
-
-  /** A change event for one of this connection's projects. */
-  void deliver(ProjectFrame frame) {
-    ProjectSubscription subscription = subscriptions.get(frame.projectId());
-    if (subscription != null) {
-      subscription.offer(frame);
-    }
-  }
-
   /** The socket closed, however it happened: give everything back. */
   void closed() {
     closing = true;
     gateway.vertx().cancelTimer(expiryTimer);
     outbound.close();
-    subscriptions.values().forEach(s -> s.suspend(null));
-    subscriptions.keySet().forEach(this::release);
-    subscriptions.clear();
+    subscriptions.close();
   }
 
   // --- inbound -----------------------------------------------------------------------------------------------
@@ -165,7 +119,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       request = ClientMessage.parseFrom(frame.getBytes());
     } catch (InvalidProtocolBufferException e) {
       if (admit("", "invalid")) {
-        send(unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR, "the frame is not a ClientMessage")));
+        send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR,
+          "the frame is not a ClientMessage")));
       }
       return;
     }
@@ -175,7 +130,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
-      send(error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
+      send(Envelopes.error(messageId, UUID.randomUUID().toString(), WorkstreamException.validation("message_id",
         "message_id must be at most " + MESSAGE_ID_MAX + " printable characters (a UUID)")));
       return;
     }
@@ -183,68 +138,59 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       messageId, principal.tenantId(), principal.userId(), principal.roles());
     long started = System.nanoTime();
     if (reconnectAfterMs >= 0) {
-      send(error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
+      send(Envelopes.error(messageId, ctx.correlationId(), WorkstreamException.unavailable(
         "the server is shutting down; reconnect", reconnectAfterMs)));
-      done(ctx, operation, ErrorCode.SERVICE_UNAVAILABLE.name(), started);
+      done(operation, ErrorCode.SERVICE_UNAVAILABLE.name(), started);
       return;
     }
-    if (inFlight >= config.maxInFlight()) {
-      send(error(messageId, ctx.correlationId(), new WorkstreamException(ErrorCode.RATE_LIMITED,
-        "more than " + config.maxInFlight() + " requests unanswered", "", 100)));
-      done(ctx, operation, ErrorCode.RATE_LIMITED.name(), started);
+    WorkstreamException busy = admission.claimInFlight();
+    if (busy != null) {
+      send(Envelopes.error(messageId, ctx.correlationId(), busy));
+      done(operation, busy.code().name(), started);
       return;
     }
-    inFlight++;
     RequestContexts.within(gateway.vertx(), ctx, () -> Future.succeededFuture(request)
       .compose(r -> switch (r.getPayloadCase()) {
-        case PING -> Future.succeededFuture(pong(r.getPing()));
-        case SUBSCRIBE -> subscribe(ctx, r.getSubscribe()).<ServerMessage>map(v -> null);
-        case UNSUBSCRIBE -> Future.succeededFuture(unsubscribe(r.getUnsubscribe()));
+        case PING -> Future.succeededFuture(Envelopes.pong(r.getPing()));
+        case SUBSCRIBE -> subscriptions.subscribe(ctx, r.getSubscribe()).<ServerMessage>map(v -> null);
+        case UNSUBSCRIBE -> Future.succeededFuture(subscriptions.unsubscribe(r.getUnsubscribe()));
         case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM, GET_WORK_ITEMS -> workItems(r);
         case PAYLOAD_NOT_SET -> Future.failedFuture(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "the ClientMessage carries no operation this server knows"));
       }))
       .onSuccess(reply -> {
         if (reply != null) {
-          send(reply(ctx, reply));
+          send(Envelopes.reply(ctx, reply));
         }
-        done(ctx, operation, "OK", started);
+        done(operation, "OK", started);
       })
       .onFailure(failure -> {
         WorkstreamException known = Failures.from(failure);
         if (known.code() == ErrorCode.INTERNAL_ERROR && !(failure instanceof WorkstreamException)) {
           LOG.error("request failed unexpectedly", failure);
         }
-        send(error(messageId, ctx.correlationId(), known));
-        done(ctx, operation, known.code().name(), started);
+        send(Envelopes.error(messageId, ctx.correlationId(), known));
+        done(operation, known.code().name(), started);
       })
-      .onComplete(ar -> inFlight--);
+      .onComplete(ar -> admission.answered());
   }
 
   /**
-   * The token bucket: a message over the rate is refused with RATE_LIMITED (echoing its message id, so the client
-   * knows what to resend) and not processed; a connection that keeps flooding after that is closed with 1008.
+   * A message over the rate is refused with RATE_LIMITED (echoing its message id, so the client knows what to
+   * resend) and not processed; a connection that keeps flooding after that is closed with 1008.
    */
   private boolean admit(String messageId, String operation) {
-    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
-    if (probe.isConsumed()) {
+    WorkstreamException refused = admission.overRate();
+    if (refused == null) {
       return true;
     }
-    long now = System.currentTimeMillis();
-    if (now - rejectionWindowStartMs > config.rateLimit().abuseWindowMs()) {
-      rejectionWindowStartMs = now;
-      rejectionsInWindow = 0;
-    }
-    if (++rejectionsInWindow > config.rateLimit().maxRejections()) {
+    if (admission.abusive()) {
       close(POLICY, "rate limit exceeded repeatedly", "rate-abuse");
       return false;
     }
-    long retryAfterMs = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000);
     boolean echo = !messageId.isEmpty() && messageId.length() <= MESSAGE_ID_MAX;
-    send(error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(),
-      new WorkstreamException(ErrorCode.RATE_LIMITED,
-        "more than " + config.rateLimit().messagesPerSecond() + " messages per second", "", retryAfterMs)));
-    gateway.metrics().request(operation, ErrorCode.RATE_LIMITED.name(), System.nanoTime());
+    send(Envelopes.error(echo ? messageId : "", echo ? messageId : UUID.randomUUID().toString(), refused));
+    gateway.metrics().request(operation, refused.code().name(), System.nanoTime());
     return false;
   }
 
@@ -253,7 +199,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
   }
 
   /** Meters the request and logs it (debug: one line per request, with its correlation id). */
-  private void done(RequestContext ctx, String operation, String code, long startedNanos) {
+  private void done(String operation, String code, long startedNanos) {
     lastAnswerMs = System.currentTimeMillis();
     gateway.metrics().request(operation, code, startedNanos);
     if (LOG.isDebugEnabled()) {
@@ -266,196 +212,6 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     return gateway.bus().request(Endpoints.WORK_ITEMS, request, config.requestTimeoutMs());
   }
 
-  /** The envelope of a reply: the request's message id, the chain's correlation id, the server clock. */
-  private static ServerMessage reply(RequestContext ctx, ServerMessage payload) {
-    return payload.toBuilder()
-      .setMessageId(ctx.messageId())
-      .setCorrelationId(ctx.correlationId())
-      .setServerTimeMs(System.currentTimeMillis())
-      .build();
-  }
-
-  private static ServerMessage pong(Ping ping) {
-    return ServerMessage.newBuilder().setPong(Pong.newBuilder()
-      .setClientTimeMs(ping.getClientTimeMs())
-      .setServerTimeMs(System.currentTimeMillis())).build();
-  }
-
-  // --- subscriptions -----------------------------------------------------------------------------------------
-
-  /**
-   * Registers each project (holding its live events), asks the broadcast where its live stream stands and, with
-   * {@code after_seq}, reads the first page of history; then sends the SubscribeAck, and each subscription catches
-   * up at the pace of this socket before it goes live. Nothing is left subscribed on failure.
-   */
-  private Future<Void> subscribe(RequestContext ctx, Subscribe request) {
-    if (!ctx.canRead()) {
-      return Future.failedFuture(new WorkstreamException(ErrorCode.FORBIDDEN,
-        "subscribing needs the viewer, member or admin role"));
-    }
-    Map<String, Long> cursors = cursors(request);
-    long fresh = cursors.keySet().stream().filter(p -> !subscriptions.containsKey(p)).count();
-    if (subscriptions.size() + fresh > config.maxSubscriptions()) {
-      throw WorkstreamException.validation("projects", "a connection may subscribe to at most "
-        + config.maxSubscriptions() + " projects");
-    }
-    Map<String, ProjectSubscription> added = new LinkedHashMap<>();
-    List<Future<SubscriptionStart>> starts = new ArrayList<>();
-    cursors.forEach((projectId, afterSeq) -> {
-      ProjectSubscription subscription = new ProjectSubscription(this, projectId, config.replayPageSize());
-      ProjectSubscription replaced = subscriptions.put(projectId, subscription);
-      if (replaced != null) {
-        replaced.suspend(null);
-      }
-      added.put(projectId, subscription);
-      boolean first = gateway.index().add(principal.tenantId(), projectId, this);
-      FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.id(), first);
-      starts.add(gateway.bus().request(Endpoints.BROADCAST_FOLLOW, follow, config.requestTimeoutMs())
-        .compose(live -> afterSeq < 0
-          ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
-          : readHistory(projectId, afterSeq, config.replayPageSize())
-          .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
-    });
-    return Future.all(starts)
-      .<Void>map(all -> {
-        List<SubscriptionStart> results = all.list();
-        SubscribeAck.Builder ack = SubscribeAck.newBuilder();
-        int i = 0;
-        for (String projectId : added.keySet()) {
-          SubscriptionStart start = results.get(i++);
-          long afterSeq = cursors.get(projectId);
-          boolean recovered = afterSeq >= 0 && start.recovered();
-          ack.addProjects(SubscriptionState.newBuilder()
-            .setProjectId(projectId)
-            .setCurrentSeq(start.currentSeq())
-            .setRecovered(recovered)
-            .setReplayed(recovered ? (int) Math.max(0, start.currentSeq() - afterSeq) : 0));
-        }
-        send(reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build()));
-        i = 0;
-        for (Map.Entry<String, ProjectSubscription> entry : added.entrySet()) {
-          SubscriptionStart start = results.get(i++);
-          entry.getValue().start(cursors.get(entry.getKey()), start.recovered(), start.currentSeq(),
-            start.firstPage() == null ? List.of() : start.firstPage().getEventsList());
-        }
-        return null;
-      })
-      .onFailure(failure -> added.forEach((projectId, subscription) -> {
-        if (subscriptions.remove(projectId, subscription)) {
-          subscription.suspend(null);
-          release(projectId);
-        }
-      }));
-  }
-
-  /** Where one subscription starts: the live seq, and for a cursor whether and how the history reaches it. */
-  private record SubscriptionStart(long currentSeq, boolean recovered, History firstPage) {
-  }
-
-  /** The validated cursors of a Subscribe: canonical project id → after_seq, or -1 for none. */
-  private static Map<String, Long> cursors(Subscribe request) {
-    if (request.getProjectsCount() == 0) {
-      throw WorkstreamException.validation("projects", "name at least one project");
-    }
-    if (request.getProjectsCount() > PROJECTS_PER_SUBSCRIBE_MAX) {
-      throw WorkstreamException.validation("projects", "at most " + PROJECTS_PER_SUBSCRIBE_MAX
-        + " projects per Subscribe");
-    }
-    Map<String, Long> cursors = new LinkedHashMap<>();
-    for (ProjectCursor cursor : request.getProjectsList()) {
-      String projectId = Validation.uuid("project_id", cursor.getProjectId());
-      if (cursor.hasAfterSeq() && cursor.getAfterSeq() < 0) {
-        throw WorkstreamException.validation("after_seq", "after_seq cannot be negative");
-      }
-      if (cursors.put(projectId, cursor.hasAfterSeq() ? cursor.getAfterSeq() : -1L) != null) {
-        throw WorkstreamException.validation("projects", "project " + projectId + " is named twice");
-      }
-    }
-    return cursors;
-  }
-
-  private ServerMessage unsubscribe(Unsubscribe request) {
-    UnsubscribeAck.Builder ack = UnsubscribeAck.newBuilder();
-    for (String raw : request.getProjectIdsList()) {
-      String projectId = Validation.uuid("project_ids", raw);
-      ProjectSubscription removed = subscriptions.remove(projectId);
-      if (removed != null) {
-        removed.suspend(null);
-        release(projectId);
-      }
-      ack.addProjectIds(projectId);
-    }
-    return ServerMessage.newBuilder().setUnsubscribeAck(ack).build();
-  }
-
-  /** This connection no longer subscribes to the project; the instance unfollows it when nobody else does. */
-  private void release(String projectId) {
-    if (gateway.index().remove(principal.tenantId(), projectId, this)) {
-      gateway.bus().send(Endpoints.BROADCAST_UNFOLLOW, new UnfollowProject(principal.tenantId(), projectId,
-        gateway.id()));
-    }
-  }
-
-  /** A catch-up page for a subscription, outside any request: a chain of its own for this connection's user. */
-  @Override
-  public Future<History> history(String projectId, long afterSeq, int limit) {
-    RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
-      principal.userId(), principal.roles());
-    return RequestContexts.within(gateway.vertx(), reader, () -> readHistory(projectId, afterSeq, limit));
-  }
-
-  private Future<History> readHistory(String projectId, long afterSeq, int limit) {
-    ReadHistory read = ReadHistory.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).setLimit(limit).build();
-    return gateway.bus().request(Endpoints.READ_HISTORY, read, config.requestTimeoutMs());
-  }
-
-  // --- falling behind ----------------------------------------------------------------------------------------
-
-  /** The outbound queue overflowed: every live subscription stops where it got to, and the client is told. */
-  @Override
-  public Buffer lagged(Map<String, Long> firstDropped) {
-    Lagged.Builder lagged = Lagged.newBuilder();
-    subscriptions.forEach((projectId, subscription) -> {
-      if (subscription.state() == ProjectSubscription.State.LIVE || firstDropped.containsKey(projectId)) {
-        long cursor = subscription.suspend(firstDropped.get(projectId));
-        lagged.addProjects(ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(cursor));
-      }
-    });
-    if (lagged.getProjectsCount() == 0) {
-      return null;
-    }
-    LOG.debug("subscriber lagged", kv("connectionId", id), kv("tenantId", principal.tenantId()));
-    return laggedFrame(lagged);
-  }
-
-  private static Buffer laggedFrame(Lagged.Builder lagged) {
-    return Buffer.buffer(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setLagged(lagged)
-      .build().toByteArray());
-  }
-
-  /** One subscription could not be continued in order (its history was pruned meanwhile). */
-  @Override
-  public void lost(ProjectSubscription subscription) {
-    if (subscriptions.get(subscription.projectId) != subscription) {
-      return;
-    }
-    long cursor = subscription.suspend(null);
-    outbound.send(laggedFrame(Lagged.newBuilder().addProjects(ProjectCursor.newBuilder()
-      .setProjectId(subscription.projectId).setAfterSeq(cursor))));
-  }
-
-  /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */
-  @Override
-  public void slow() {
-    if (closing) {
-      return;
-    }
-    // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
-    ws.writeBinaryMessage(Buffer.buffer(unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
-      "the connection does not read its messages")).toByteArray()));
-    close(TRY_AGAIN_LATER, "slow client", "slow-client");
-  }
-
   // --- lifecycle ---------------------------------------------------------------------------------------------
 
   /** Heartbeat, idle and stall checks; called periodically by the gateway instance. */
@@ -464,7 +220,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
       return;
     }
     GatewayConfig.Heartbeat heartbeat = config.heartbeat();
-    if (reconnectAfterMs >= 0 && inFlight == 0 && nowMs - lastAnswerMs >= config.drain().quietMs()) {
+    if (reconnectAfterMs >= 0 && admission.idle() && nowMs - lastAnswerMs >= config.drain().quietMs()) {
       closeWhenFlushed(GOING_AWAY, "server shutting down");
     } else if (nowMs - lastInboundMs > heartbeat.idleTimeoutMs()) {
       close(NORMAL, "idle timeout", "idle");
@@ -487,8 +243,7 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     }
     reconnectAfterMs = ThreadLocalRandom.current().nextLong(config.drain().reconnectSpreadMs() + 1);
     lastAnswerMs = System.currentTimeMillis();
-    send(ServerMessage.newBuilder().setServerTimeMs(System.currentTimeMillis()).setGoodbye(Goodbye.newBuilder()
-      .setReason("server shutting down").setReconnectAfterMs(reconnectAfterMs)).build());
+    send(Envelopes.goodbye("server shutting down", reconnectAfterMs));
   }
 
   /** The drain time is up. */
@@ -496,8 +251,19 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
     close(GOING_AWAY, "server shutting down", "shutdown");
   }
 
+  /** The client reads nothing at all: tell it if the socket still takes a frame, and close it. */
+  private void slow() {
+    if (closing) {
+      return;
+    }
+    // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
+    ws.writeBinaryMessage(Envelopes.frame(Envelopes.unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
+      "the connection does not read its messages"))));
+    close(TRY_AGAIN_LATER, "slow client", "slow-client");
+  }
+
   private void expire() {
-    send(unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
+    send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
       "the token has expired; reconnect with a new one")));
     closeWhenFlushed(POLICY, "token expired");
   }
@@ -525,23 +291,8 @@ final class Connection implements Outbound.Listener, ProjectSubscription.Owner {
 
   // --- writing -----------------------------------------------------------------------------------------------
 
-  void send(ServerMessage message) {
-    outbound.send(Buffer.buffer(message.toByteArray()));
-  }
-
-  /** An error that answers no identifiable request (or none at all): no message id, a correlation id of its own. */
-  private static ServerMessage unsolicited(WorkstreamException failure) {
-    return error("", UUID.randomUUID().toString(), failure);
-  }
-
-  private static ServerMessage error(String messageId, String correlationId, WorkstreamException failure) {
-    Error error = failure.toError();
-    return ServerMessage.newBuilder()
-      .setMessageId(messageId)
-      .setCorrelationId(correlationId)
-      .setServerTimeMs(System.currentTimeMillis())
-      .setError(error)
-      .build();
+  private void send(ServerMessage message) {
+    outbound.send(Envelopes.frame(message));
   }
 
   private static String operation(ClientMessage request) {

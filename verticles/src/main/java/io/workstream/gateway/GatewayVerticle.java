@@ -184,9 +184,9 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void deliver(ProjectFrame frame) {
-    for (Connection connection : services.index().subscribers(frame.tenantId(), frame.projectId())) {
+    for (Subscriptions subscriber : services.index().subscribers(frame.tenantId(), frame.projectId())) {
       try {
-        connection.deliver(frame);
+        subscriber.deliver(frame);
       } catch (RuntimeException e) {
         // One broken connection must not keep the event from the others.
         LOG.error("delivering a change event failed", kv("tenantId", frame.tenantId()), e);

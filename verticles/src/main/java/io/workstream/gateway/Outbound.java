@@ -14,19 +14,17 @@ import java.util.Map;
  * kept) and the connection is told it lagged; a connection that cannot take even that is slow and is closed. Memory
  * per connection stays bounded whatever the client does. Confined to the connection's event loop.
  */
-final class Outbound {
+final class Outbound implements OutboundQueue {
 
-  /** What the connection does when its subscriber falls behind or stops reading. */
-  interface Listener {
+  /** Who hears that change events were dropped. */
+  @FunctionalInterface
+  interface Dropped {
 
     /**
-     * Change events were dropped: {@code firstDropped} holds, per project, the first seq that did not go out.
-     * Returns the Lagged frame to send once the socket drains (null: nobody needs to be told).
+     * {@code firstDropped} holds, per project, the first seq that did not go out. Returns the Lagged frame to send
+     * once the socket drains (null: nobody needs to be told).
      */
     Buffer lagged(Map<String, Long> firstDropped);
-
-    /** The client takes nothing: close it. */
-    void slow();
   }
 
   private record Frame(Buffer bytes, String projectId, long seq) {
@@ -37,7 +35,6 @@ final class Outbound {
 
   private final ServerWebSocket ws;
   private final GatewayConfig.Outbound limits;
-  private final Listener listener;
   private final GatewayMetrics metrics;
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
   private long queuedBytes;
@@ -45,23 +42,33 @@ final class Outbound {
   private long laggedSinceMs;
   private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>();
   private boolean closed;
+  private Dropped dropped;
+  private Runnable slow;
 
-  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics, Listener listener) {
+  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics) {
     this.ws = ws;
     this.limits = limits;
     this.metrics = metrics;
-    this.listener = listener;
     ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
     ws.drainHandler(v -> flush());
   }
 
-  /** A reply or a control message: never dropped. */
-  void send(Buffer frame) {
+  /**
+   * Who hears of an overflow, set once before the first frame: {@code dropped} when change events were dropped,
+   * {@code slow} when the client takes nothing at all, not even a Lagged (it is to be closed).
+   */
+  void onOverflow(Dropped dropped, Runnable slow) {
+    this.dropped = dropped;
+    this.slow = slow;
+  }
+
+  @Override
+  public void send(Buffer frame) {
     offer(new Frame(frame, null, 0));
   }
 
-  /** A change event: dropped (with a Lagged) when the connection falls too far behind. */
-  void event(String projectId, long seq, Buffer frame) {
+  @Override
+  public void event(String projectId, long seq, Buffer frame) {
     offer(new Frame(frame, projectId, seq));
   }
 
@@ -70,16 +77,13 @@ final class Outbound {
     return laggedFrame != null && nowMs - laggedSinceMs > limits.slowClientTimeoutMs();
   }
 
-  /** Nothing waits and the socket has room: a frame written now goes out at once. */
-  boolean writable() {
+  @Override
+  public boolean writable() {
     return !closed && isEmpty() && !ws.writeQueueFull();
   }
 
-  /**
-   * Runs {@code action} once the socket has room and nothing waits ahead of it (now, if so already). Replays are
-   * paced with it: they go out only as fast as this client reads.
-   */
-  void whenWritable(Runnable action) {
+  @Override
+  public void whenWritable(Runnable action) {
     if (writable()) {
       action.run();
     } else if (!closed) {
@@ -135,7 +139,7 @@ final class Outbound {
   private void overflow(Frame frame) {
     if (laggedFrame != null) {
       // Behind again before it could even be told: it is not reading at all.
-      listener.slow();
+      slow.run();
       return;
     }
     Map<String, Long> firstDropped = new HashMap<>();
@@ -152,10 +156,10 @@ final class Outbound {
     } else if (fits(frame)) {
       enqueue(frame);
     } else {
-      listener.slow();
+      slow.run();
       return;
     }
-    laggedFrame = listener.lagged(firstDropped);
+    laggedFrame = dropped.lagged(firstDropped);
     if (laggedFrame != null) {
       laggedSinceMs = System.currentTimeMillis();
       metrics.lagged();

@@ -1,11 +1,11 @@
 package io.workstream.gateway;
 
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.workstream.bus.Frames;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.proto.History;
 import io.workstream.protocol.v1.ChangeEvent;
+import io.workstream.protocol.v1.ProjectCursor;
 
 import java.util.ArrayDeque;
 import java.util.Comparator;
@@ -27,23 +27,13 @@ import java.util.List;
  */
 final class ProjectSubscription {
 
-  /** What a subscription needs from its connection. */
-  interface Owner {
-    Outbound outbound();
-
-    /** The retained events after {@code afterSeq}, at most {@code limit}. */
-    Future<History> history(String projectId, long afterSeq, int limit);
-
-    /** This subscription can no longer be served in order; tell the client where it stopped. */
-    void lost(ProjectSubscription subscription);
-  }
-
   enum State { PENDING, CATCHING_UP, LIVE, SUSPENDED }
 
   static final int HELD_MAX = 1_000;
 
-  private final Owner owner;
-  final String projectId;
+  private final OutboundQueue out;
+  private final HistoryReader history;
+  private final String projectId;
   private final int pageSize;
   private final ArrayDeque<ProjectFrame> held = new ArrayDeque<>();
   private final ArrayDeque<ChangeEvent> page = new ArrayDeque<>();
@@ -51,19 +41,15 @@ final class ProjectSubscription {
   private long lastSeq;
   private boolean reading;
 
-  ProjectSubscription(Owner owner, String projectId, int pageSize) {
-    this.owner = owner;
+  ProjectSubscription(OutboundQueue out, HistoryReader history, String projectId, int pageSize) {
+    this.out = out;
+    this.history = history;
     this.projectId = projectId;
     this.pageSize = pageSize;
   }
 
   State state() {
     return state;
-  }
-
-  /** The last seq handed to the connection's outbound. */
-  long lastSeq() {
-    return lastSeq;
   }
 
   /**
@@ -106,14 +92,23 @@ final class ProjectSubscription {
    * Stops: the subscriber fell behind (events from {@code firstDroppedSeq} on were dropped) or is gone. Returns the
    * cursor to report: the last seq that went out.
    */
-  long suspend(Long firstDroppedSeq) {
+  ProjectCursor suspend(Long firstDroppedSeq) {
     if (firstDroppedSeq != null) {
       lastSeq = Math.min(lastSeq, firstDroppedSeq - 1);
     }
     state = State.SUSPENDED;
     held.clear();
     page.clear();
-    return lastSeq;
+    return ProjectCursor.newBuilder().setProjectId(projectId).setAfterSeq(lastSeq).build();
+  }
+
+  /**
+   * The history no longer reaches where this subscription got to (pruned meanwhile) or could not be read: it stops,
+   * and the client is told where, as if it had lagged. Only a subscription still catching up gets here, so one its
+   * connection still holds (every other one was suspended first).
+   */
+  private void lose() {
+    out.send(Envelopes.frame(Envelopes.lagged(List.of(suspend(null)))));
   }
 
   private void hold(ProjectFrame frame) {
@@ -146,7 +141,6 @@ final class ProjectSubscription {
     if (state != State.CATCHING_UP) {
       return;
     }
-    Outbound out = owner.outbound();
     while (!page.isEmpty() && out.writable()) {
       ChangeEvent event = page.poll();
       if (event.getSeq() == lastSeq + 1) {
@@ -165,26 +159,26 @@ final class ProjectSubscription {
       return;
     }
     reading = true;
-    owner.history(projectId, lastSeq, pageSize).onComplete(result -> {
+    history.read(projectId, lastSeq, pageSize).onComplete(result -> {
       reading = false;
       if (state != State.CATCHING_UP) {
         return;
       }
       if (result.failed()) {
-        owner.lost(this);
+        lose();
         return;
       }
-      History history = result.result();
-      if (history.getEventsCount() == 0) {
-        if (history.getCurrentSeq() <= lastSeq) {
+      History next = result.result();
+      if (next.getEventsCount() == 0) {
+        if (next.getCurrentSeq() <= lastSeq) {
           goLive();
         } else {
-          owner.lost(this);
+          lose();
         }
-      } else if (!history.getRecovered()) {
-        owner.lost(this);
+      } else if (!next.getRecovered()) {
+        lose();
       } else {
-        page.addAll(history.getEventsList());
+        page.addAll(next.getEventsList());
         pump();
       }
     });
@@ -192,6 +186,6 @@ final class ProjectSubscription {
 
   private void deliver(long seq, Buffer frame) {
     lastSeq = seq;
-    owner.outbound().event(projectId, seq, frame);
+    out.event(projectId, seq, frame);
   }
 }

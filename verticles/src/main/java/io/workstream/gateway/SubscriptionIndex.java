@@ -12,21 +12,22 @@ final class SubscriptionIndex {
   record ProjectKey(String tenantId, String projectId) {
   }
 
-  private final Map<ProjectKey, Set<Connection>> subscribers = new HashMap<>();
+  private final Map<ProjectKey, Set<Subscriptions>> subscribers = new HashMap<>();
 
   /** Adds a subscriber; true when it is the instance's first one of the project (the instance must follow it). */
-  boolean add(String tenantId, String projectId, Connection connection) {
-    Set<Connection> set = subscribers.computeIfAbsent(new ProjectKey(tenantId, projectId), k -> new LinkedHashSet<>());
+  boolean add(String tenantId, String projectId, Subscriptions subscriber) {
+    Set<Subscriptions> set =
+      subscribers.computeIfAbsent(new ProjectKey(tenantId, projectId), k -> new LinkedHashSet<>());
     boolean first = set.isEmpty();
-    set.add(connection);
+    set.add(subscriber);
     return first;
   }
 
   /** Removes a subscriber; true when it was the instance's last one of the project (the instance can unfollow). */
-  boolean remove(String tenantId, String projectId, Connection connection) {
+  boolean remove(String tenantId, String projectId, Subscriptions subscriber) {
     ProjectKey key = new ProjectKey(tenantId, projectId);
-    Set<Connection> set = subscribers.get(key);
-    if (set == null || !set.remove(connection)) {
+    Set<Subscriptions> set = subscribers.get(key);
+    if (set == null || !set.remove(subscriber)) {
       return false;
     }
     if (set.isEmpty()) {
@@ -36,7 +37,7 @@ final class SubscriptionIndex {
     return false;
   }
 
-  Set<Connection> subscribers(String tenantId, String projectId) {
+  Set<Subscriptions> subscribers(String tenantId, String projectId) {
     return subscribers.getOrDefault(new ProjectKey(tenantId, projectId), Collections.emptySet());
   }
 

@@ -1,0 +1,221 @@
+package io.workstream.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.workstream.bus.Endpoints;
+import io.workstream.bus.ErrorCode;
+import io.workstream.bus.FollowProject;
+import io.workstream.bus.ProjectFrame;
+import io.workstream.bus.RequestContext;
+import io.workstream.bus.RequestContexts;
+import io.workstream.bus.UnfollowProject;
+import io.workstream.bus.WorkstreamException;
+import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.ReadHistory;
+import io.workstream.protocol.Validation;
+import io.workstream.protocol.v1.ProjectCursor;
+import io.workstream.protocol.v1.ServerMessage;
+import io.workstream.protocol.v1.Subscribe;
+import io.workstream.protocol.v1.SubscribeAck;
+import io.workstream.protocol.v1.SubscriptionState;
+import io.workstream.protocol.v1.Unsubscribe;
+import io.workstream.protocol.v1.UnsubscribeAck;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * One connection's project subscriptions: subscribing (with cursors) and unsubscribing, live events handed to the
+ * right subscription, where each one stops when the connection lags, and letting go of them all when it closes. The
+ * gateway instance follows a project through the broadcast while any of its connections subscribes to it. Writes
+ * only to the connection's {@link OutboundQueue}. Confined to the connection's event loop.
+ */
+final class Subscriptions {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Subscriptions.class);
+  static final int PROJECTS_PER_SUBSCRIBE_MAX = 100;
+
+  private final GatewayServices gateway;
+  private final GatewayConfig config;
+  private final Principal principal;
+  private final String connectionId;
+  private final OutboundQueue out;
+  private final Map<String, ProjectSubscription> byProject = new HashMap<>();
+
+  Subscriptions(GatewayServices gateway, Principal principal, String connectionId, OutboundQueue out) {
+    this.gateway = gateway;
+    this.config = gateway.config();
+    this.principal = principal;
+    this.connectionId = connectionId;
+    this.out = out;
+  }
+
+  /**
+   * Registers each project (holding its live events), asks the broadcast where its live stream stands and, with
+   * {@code after_seq}, reads the first page of history; then sends the SubscribeAck, and each subscription catches
+   * up at the pace of the socket before it goes live. Nothing is left subscribed on failure.
+   */
+  Future<Void> subscribe(RequestContext ctx, Subscribe request) {
+    if (!ctx.canRead()) {
+      return Future.failedFuture(new WorkstreamException(ErrorCode.FORBIDDEN,
+        "subscribing needs the viewer, member or admin role"));
+    }
+    Map<String, Long> cursors = cursors(request);
+    long fresh = cursors.keySet().stream().filter(p -> !byProject.containsKey(p)).count();
+    if (byProject.size() + fresh > config.maxSubscriptions()) {
+      throw WorkstreamException.validation("projects", "a connection may subscribe to at most "
+        + config.maxSubscriptions() + " projects");
+    }
+    Map<String, ProjectSubscription> added = new LinkedHashMap<>();
+    List<Future<SubscriptionStart>> starts = new ArrayList<>();
+    cursors.forEach((projectId, afterSeq) -> {
+      ProjectSubscription subscription = new ProjectSubscription(out, this::catchUpPage, projectId,
+        config.replayPageSize());
+      ProjectSubscription replaced = byProject.put(projectId, subscription);
+      if (replaced != null) {
+        replaced.suspend(null);
+      }
+      added.put(projectId, subscription);
+      boolean first = gateway.index().add(principal.tenantId(), projectId, this);
+      FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.id(), first);
+      starts.add(gateway.bus().request(Endpoints.BROADCAST_FOLLOW, follow, config.requestTimeoutMs())
+        .compose(live -> afterSeq < 0
+          ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
+          : readHistory(projectId, afterSeq, config.replayPageSize())
+          .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
+    });
+    return Future.all(starts)
+      .<Void>map(all -> {
+        List<SubscriptionStart> results = all.list();
+        SubscribeAck.Builder ack = SubscribeAck.newBuilder();
+        int i = 0;
+        for (String projectId : added.keySet()) {
+          SubscriptionStart start = results.get(i++);
+          long afterSeq = cursors.get(projectId);
+          boolean recovered = afterSeq >= 0 && start.recovered();
+          ack.addProjects(SubscriptionState.newBuilder()
+            .setProjectId(projectId)
+            .setCurrentSeq(start.currentSeq())
+            .setRecovered(recovered)
+            .setReplayed(recovered ? (int) Math.max(0, start.currentSeq() - afterSeq) : 0));
+        }
+        // The ack goes out before any recovered event: the subscriptions start only once it is queued.
+        out.send(Envelopes.frame(Envelopes.reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build())));
+        i = 0;
+        for (Map.Entry<String, ProjectSubscription> entry : added.entrySet()) {
+          SubscriptionStart start = results.get(i++);
+          entry.getValue().start(cursors.get(entry.getKey()), start.recovered(), start.currentSeq(),
+            start.firstPage() == null ? List.of() : start.firstPage().getEventsList());
+        }
+        return null;
+      })
+      .onFailure(failure -> added.forEach((projectId, subscription) -> {
+        if (byProject.remove(projectId, subscription)) {
+          subscription.suspend(null);
+          release(projectId);
+        }
+      }));
+  }
+
+  /** Where one subscription starts: the live seq, and for a cursor whether and how the history reaches it. */
+  private record SubscriptionStart(long currentSeq, boolean recovered, History firstPage) {
+  }
+
+  /** The validated cursors of a Subscribe: canonical project id → after_seq, or -1 for none. */
+  private static Map<String, Long> cursors(Subscribe request) {
+    if (request.getProjectsCount() == 0) {
+      throw WorkstreamException.validation("projects", "name at least one project");
+    }
+    if (request.getProjectsCount() > PROJECTS_PER_SUBSCRIBE_MAX) {
+      throw WorkstreamException.validation("projects", "at most " + PROJECTS_PER_SUBSCRIBE_MAX
+        + " projects per Subscribe");
+    }
+    Map<String, Long> cursors = new LinkedHashMap<>();
+    for (ProjectCursor cursor : request.getProjectsList()) {
+      String projectId = Validation.uuid("project_id", cursor.getProjectId());
+      if (cursor.hasAfterSeq() && cursor.getAfterSeq() < 0) {
+        throw WorkstreamException.validation("after_seq", "after_seq cannot be negative");
+      }
+      if (cursors.put(projectId, cursor.hasAfterSeq() ? cursor.getAfterSeq() : -1L) != null) {
+        throw WorkstreamException.validation("projects", "project " + projectId + " is named twice");
+      }
+    }
+    return cursors;
+  }
+
+  /** Returns the reply's payload. */
+  ServerMessage unsubscribe(Unsubscribe request) {
+    UnsubscribeAck.Builder ack = UnsubscribeAck.newBuilder();
+    for (String raw : request.getProjectIdsList()) {
+      String projectId = Validation.uuid("project_ids", raw);
+      ProjectSubscription removed = byProject.remove(projectId);
+      if (removed != null) {
+        removed.suspend(null);
+        release(projectId);
+      }
+      ack.addProjectIds(projectId);
+    }
+    return ServerMessage.newBuilder().setUnsubscribeAck(ack).build();
+  }
+
+  /** A change event for one of this connection's projects. */
+  void deliver(ProjectFrame frame) {
+    ProjectSubscription subscription = byProject.get(frame.projectId());
+    if (subscription != null) {
+      subscription.offer(frame);
+    }
+  }
+
+  /**
+   * The outbound queue overflowed ({@code firstDropped}: per project, the first seq dropped): every live
+   * subscription stops where it got to. Returns the Lagged that tells the client so, or null when none stopped.
+   */
+  Buffer lagged(Map<String, Long> firstDropped) {
+    List<ProjectCursor> cursors = new ArrayList<>();
+    byProject.forEach((projectId, subscription) -> {
+      if (subscription.state() == ProjectSubscription.State.LIVE || firstDropped.containsKey(projectId)) {
+        cursors.add(subscription.suspend(firstDropped.get(projectId)));
+      }
+    });
+    if (cursors.isEmpty()) {
+      return null;
+    }
+    LOG.debug("subscriber lagged", kv("connectionId", connectionId), kv("tenantId", principal.tenantId()));
+    return Envelopes.frame(Envelopes.lagged(cursors));
+  }
+
+  /** The connection closed: every subscription stops and is given back. */
+  void close() {
+    byProject.values().forEach(s -> s.suspend(null));
+    byProject.keySet().forEach(this::release);
+    byProject.clear();
+  }
+
+  /** This connection no longer subscribes to the project; the instance unfollows it when nobody else does. */
+  private void release(String projectId) {
+    if (gateway.index().remove(principal.tenantId(), projectId, this)) {
+      gateway.bus().send(Endpoints.BROADCAST_UNFOLLOW, new UnfollowProject(principal.tenantId(), projectId,
+        gateway.id()));
+    }
+  }
+
+  /** A catch-up page for a subscription, outside any request: a chain of its own for this connection's user. */
+  private Future<History> catchUpPage(String projectId, long afterSeq, int limit) {
+    RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
+      principal.userId(), principal.roles());
+    return RequestContexts.within(gateway.vertx(), reader, () -> readHistory(projectId, afterSeq, limit));
+  }
+
+  private Future<History> readHistory(String projectId, long afterSeq, int limit) {
+    ReadHistory read = ReadHistory.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).setLimit(limit).build();
+    return gateway.bus().request(Endpoints.READ_HISTORY, read, config.requestTimeoutMs());
+  }
+}
