@@ -5,15 +5,45 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.workstream.config.Environment;
 
+import java.util.Map;
+
 /**
  * The Vert.x CLI launcher ({@code run}, {@code -cluster}, {@code -instances}, {@code -conf}, {@code -ha}…) with
- * Workstream's two additions: the documented environment overrides are applied to the configuration, and
- * Prometheus metrics are enabled on the Vert.x instance it creates.
+ * Workstream's additions: the documented environment overrides are applied to the configuration,
+ * Prometheus metrics are enabled on the Vert.x instance it creates, and the Hazelcast cluster name and port that
+ * {@code cluster.xml} reads from system properties always have a value.
  */
 public class WorkstreamLauncher extends Launcher {
 
+  /** The system property {@code cluster.xml} takes the cluster name from. */
+  public static final String CLUSTER_NAME_PROPERTY = "workstream.cluster.name";
+  /** The environment variable that names the cluster when the system property is not set. */
+  public static final String CLUSTER_NAME_ENV = "WORKSTREAM_CLUSTER_NAME";
+  public static final String DEFAULT_CLUSTER_NAME = "workstream";
+  /** The system property {@code cluster.xml} takes the first Hazelcast member port from. */
+  public static final String CLUSTER_PORT_PROPERTY = "workstream.cluster.port";
+  public static final String CLUSTER_PORT_ENV = "WORKSTREAM_CLUSTER_PORT";
+  public static final String DEFAULT_CLUSTER_PORT = "5801";
+
   public static void main(String[] args) {
+    clusterDefaults(System.getenv());
     new WorkstreamLauncher().dispatch(args);
+  }
+
+  /**
+   * Hazelcast 5.3 has no default syntax for {@code ${...}} in its XML (an unset property stays literal), so the
+   * defaults are set here: the system property wins, then the environment variable, then the default.
+   */
+  static void clusterDefaults(Map<String, String> env) {
+    defaultProperty(CLUSTER_NAME_PROPERTY, env.get(CLUSTER_NAME_ENV), DEFAULT_CLUSTER_NAME);
+    defaultProperty(CLUSTER_PORT_PROPERTY, env.get(CLUSTER_PORT_ENV), DEFAULT_CLUSTER_PORT);
+  }
+
+  private static void defaultProperty(String property, String fromEnv, String fallback) {
+    String value = System.getProperty(property);
+    if (value == null || value.isBlank()) {
+      System.setProperty(property, fromEnv == null || fromEnv.isBlank() ? fallback : fromEnv.trim());
+    }
   }
 
   @Override
