@@ -2,6 +2,7 @@ package io.workstream;
 
 import io.vertx.core.Launcher;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.workstream.config.Environment;
 
@@ -53,8 +54,27 @@ public class WorkstreamLauncher extends Launcher {
 
   @Override
   public void beforeStartingVertx(VertxOptions options) {
+    restoreEventBusDefaults(options.getEventBusOptions());
     if (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled()) {
       Observability.withMetrics(options, Observability.DEFAULT_REGISTRY);
+    }
+  }
+
+  /**
+   * Vert.x 5.0.7's {@code new EventBusOptions(JsonObject)} (used for {@code -options}) leaves
+   * {@code reconnectInterval}, {@code connectTimeout} and {@code acceptBacklog} at 0 instead of their defaults, and a
+   * clustered start then fails with "reconnect interval must be >= 1". An options file that names
+   * {@code eventBusOptions} at all (event-bus TLS does) hits it; put back the defaults it left out.
+   */
+  static void restoreEventBusDefaults(EventBusOptions eventBus) {
+    if (eventBus.getReconnectInterval() < 1) {
+      eventBus.setReconnectInterval(EventBusOptions.DEFAULT_RECONNECT_INTERVAL);
+    }
+    if (eventBus.getConnectTimeout() < 1) {
+      eventBus.setConnectTimeout(EventBusOptions.DEFAULT_CONNECT_TIMEOUT);
+    }
+    if (eventBus.getAcceptBacklog() == 0) {
+      eventBus.setAcceptBacklog(EventBusOptions.DEFAULT_ACCEPT_BACKLOG);
     }
   }
 }
