@@ -54,6 +54,7 @@ public final class WriteProbe {
   private final AtomicInteger events = new AtomicInteger();
   private final AtomicInteger disorder = new AtomicInteger();
   private long lastSeq;
+  private volatile boolean finished;
 
   private WriteProbe(Map<String, String> opt) {
     this.opt = opt;
@@ -74,7 +75,15 @@ public final class WriteProbe {
         + " [--timeout-ms 8000] [--duration-s 60]");
       System.exit(2);
     }
-    System.exit(new WriteProbe(opt).run());
+    int status;
+    try {
+      status = new WriteProbe(opt).run();
+    } catch (Exception e) {
+      System.out.println(System.currentTimeMillis() + " probe FAIL " + e.getMessage());
+      status = 1;
+    }
+    // Exits even when a Vert.x thread is still busy with a node that does not answer.
+    System.exit(status);
   }
 
   private int run() throws Exception {
@@ -109,6 +118,7 @@ public final class WriteProbe {
     done.await();
     // The last requests get their time to answer.
     Thread.sleep(Math.min(timeout, 2000));
+    finished = true;
     System.out.printf("summary writes ok=%d failed=%d events=%d seq-disorder=%d%n", ok.get(), failed.get(),
       events.get(), disorder.get());
     System.out.flush();
@@ -182,6 +192,9 @@ public final class WriteProbe {
   }
 
   private void outcome(String what, long sentAt) {
+    if (finished) {
+      return;
+    }
     long now = System.currentTimeMillis();
     (what.startsWith("write ok") ? ok : failed).incrementAndGet();
     System.out.println(now + " " + what + " ms=" + (now - sentAt));
