@@ -77,7 +77,7 @@ public final class EmbeddedDatabase {
   }
 
   /** A JVM killed hard leaves its server running on the data directory; stop it before starting ours. */
-  private static void stopOrphan(Path dataDir) throws IOException {
+  public static void stopOrphan(Path dataDir) throws IOException {
     Path pidFile = dataDir.resolve("postmaster.pid");
     if (!Files.exists(pidFile)) {
       return;
