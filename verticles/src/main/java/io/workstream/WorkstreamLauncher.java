@@ -45,7 +45,7 @@ public class WorkstreamLauncher extends Launcher {
    * Hazelcast interface defaults to {@code clusterHost} (the launcher's {@code -cluster-host}), so that the member
    * and the event bus advertise the same address.
    */
-  static void clusterDefaults(Map<String, String> env, String clusterHost) {
+  public static void clusterDefaults(Map<String, String> env, String clusterHost) {
     defaultProperty(CLUSTER_NAME_PROPERTY, env.get(CLUSTER_NAME_ENV), DEFAULT_CLUSTER_NAME);
     defaultProperty(CLUSTER_PORT_PROPERTY, env.get(CLUSTER_PORT_ENV), DEFAULT_CLUSTER_PORT);
     defaultProperty(CLUSTER_MEMBERS_PROPERTY, env.get(CLUSTER_MEMBERS_ENV), LOOPBACK);

@@ -1,6 +1,8 @@
 package io.workstream;
 
 import io.workstream.protocol.v1.ChangeEvent;
+import io.workstream.protocol.v1.ClientMessage;
+import io.workstream.protocol.v1.Ping;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.testing.ClusterNode;
 import io.workstream.testing.LocalCluster;
@@ -28,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClusterBroadcastIT extends ProcessTest {
 
-  // The deployment units under test (LocalCluster.ALL_IN_ONE runs every role on every node).
   static final List<String> EDGE = LocalCluster.EDGE;
   static final List<String> CORE = LocalCluster.CORE;
 
@@ -79,9 +80,9 @@ class ClusterBroadcastIT extends ProcessTest {
       for (WsClient s : subscribers) {
         assertEquals(expected, s.events(total).stream().map(ChangeEvent::getSeq).toList(), "in order, none missing");
       }
-      // Exactly once: nothing more arrives once the last event is in.
-      Thread.sleep(1_000);
+      // Exactly once: nothing more arrived once the last event was in (a ping's answer comes after any of it).
       for (WsClient s : subscribers) {
+        s.request(ClientMessage.newBuilder().setPing(Ping.getDefaultInstance()));
         List<Long> extra = s.drainPushes().stream().filter(ServerMessage::hasChangeEvent)
           .map(m -> m.getChangeEvent().getSeq()).toList();
         assertEquals(List.of(), extra, "no event delivered twice");

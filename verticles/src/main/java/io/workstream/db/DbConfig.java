@@ -14,9 +14,11 @@ import io.workstream.config.Json;
  * @param poolSize         connections in the pool
  * @param poolQueueSize    requests allowed to wait for a connection before new ones are refused
  * @param statementTimeoutMs PostgreSQL-side statement timeout: a query the breaker gave up on does not run forever
+ * @param idleInTransactionTimeoutMs how long PostgreSQL lets a transaction of ours wait on us (a frozen node) before
+ *                   it ends the session and frees its locks
  */
 public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPort, PgConnectOptions connect,
-                       int poolSize, int poolQueueSize, long statementTimeoutMs, Breaker breaker, Retry retry,
+                       int poolSize, int poolQueueSize, long statementTimeoutMs, long idleInTransactionTimeoutMs, Breaker breaker, Retry retry,
                        Retention retention, Faults faults) {
 
   /** Circuit breaker around every database operation. */
@@ -60,6 +62,7 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
       db.getInteger("poolSize", 8),
       db.getInteger("poolQueueSize", 1024),
       db.getLong("statementTimeoutMs", 5_000L),
+      db.getLong("idleInTransactionTimeoutMs", 2_000L),
       new Breaker(
         breaker.getInteger("maxFailures", 5),
         breaker.getLong("failureWindowMs", 60_000L),

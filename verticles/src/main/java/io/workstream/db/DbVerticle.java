@@ -65,7 +65,10 @@ public final class DbVerticle extends VerticleBase {
             .setName("workstream-db"))
           .connectingTo(target
             .addProperty("application_name", "workstream")
-            .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs())))
+            .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs()))
+            // A node frozen mid-transaction (a hung host, a partition) must not hold a project's seq lock for the
+            // others: the server ends such a session and its locks go with it.
+            .addProperty("idle_in_transaction_session_timeout", Long.toString(settings.idleInTransactionTimeoutMs())))
           .using(vertx)
           .build();
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());

@@ -69,7 +69,9 @@ public final class LoadGenerator {
   private static final String[][] OPTIONS = {{"host", "localhost"}, {"port", "8080"}, {"secret", ""},
     {"conf", "conf/dev.json"}, {"writers", "1"}, {"subscribers", "100"}, {"creates", "2000"}, {"warmup", "200"},
     {"rate", "40"}, {"inflight", "16"}, {"tenant", ""}, {"project", ""}, {"event-loops", "2"}, {"timeout", "60"},
-    {"flooders", "0"}, {"flood-rate", "5000"}, {"stalled", "0"}, {"description-bytes", "0"}};
+    {"flooders", "0"}, {"flood-rate", "5000"}, {"stalled", "0"}, {"description-bytes", "0"},
+    // Subscribers on another node of a cluster (0: the same as --port).
+    {"subscriber-port", "0"}};
   private static final int TOKEN_TTL_SECONDS = 24 * 3600;
   private static final int PROBLEMS_SHOWN = 10;
 
@@ -477,7 +479,8 @@ public final class LoadGenerator {
     Subscriber(int number, Context context, WebSocketClient client, String token) {
       this.number = number;
       this.context = context;
-      context.runOnContext(v -> client.connect(connectOptions(token)).onFailure(subscribed::tryFail).onSuccess(ws -> {
+      context.runOnContext(v -> client.connect(connectOptions(token).setPort(subscriberPort()))
+        .onFailure(subscribed::tryFail).onSuccess(ws -> {
         ws.binaryMessageHandler(this::onFrame);
         ws.closeHandler(closed -> {
           if (!finishing) {
@@ -546,6 +549,11 @@ public final class LoadGenerator {
   private static String closedBy(WebSocket ws) {
     return "the connection closed" + (ws.closeStatusCode() == null ? ""
       : " (" + ws.closeStatusCode() + (ws.closeReason() == null ? "" : " " + ws.closeReason()) + ")");
+  }
+
+  private int subscriberPort() {
+    int port = Integer.parseInt(opt.get("subscriber-port"));
+    return port > 0 ? port : Integer.parseInt(opt.get("port"));
   }
 
   private WebSocketConnectOptions connectOptions(String token) {

@@ -12,11 +12,13 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.workstream.MainVerticle;
+import io.workstream.WorkstreamLauncher;
 import io.workstream.Observability;
 import io.workstream.bus.Node;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -35,9 +37,23 @@ public final class InJvmCluster implements AutoCloseable {
     }
   }
 
+  static {
+    // cluster.xml names these; the launcher sets them for the service, the harness for the tests.
+    WorkstreamLauncher.clusterDefaults(Map.of(), "127.0.0.1");
+  }
+
   private final String name = "workstream-test-" + UUID.randomUUID();
+  private final int hazelcastPort;
   private final List<Member> members = new ArrayList<>();
   private final Vertx clients = Vertx.vertx();
+
+  public InJvmCluster() {
+    try {
+      hazelcastPort = LocalCluster.freePortRange();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   /** Starts a node running {@code units}; {@code tune} may change its configuration or its Vert.x options. */
   public Member start(TestDatabase db, List<String> units, UnaryOperator<JsonObject> tune, VertxOptions options) {
@@ -46,8 +62,12 @@ public final class InJvmCluster implements AutoCloseable {
       .put("node", new JsonObject().put("units", new JsonArray(units)))
       .put("metrics", new JsonObject().put("registryName", registry)));
     Config hazelcast = ConfigUtil.loadConfig().setClusterName(name);
-    // Other clusters on this host (other tests, a cluster started by hand) may hold the first ports: look further.
-    hazelcast.setProperty("hazelcast.tcp.join.port.try.count", "20");
+    // A port range of this cluster's own, so other clusters on this host (other tests, one started by hand) are
+    // never probed.
+    hazelcast.getNetworkConfig().setPort(hazelcastPort).setPortAutoIncrement(true);
+    hazelcast.getNetworkConfig().getJoin().getTcpIpConfig().setMembers(List.of("127.0.0.1:" + hazelcastPort,
+      "127.0.0.1:" + (hazelcastPort + 1), "127.0.0.1:" + (hazelcastPort + 2), "127.0.0.1:" + (hazelcastPort + 3)));
+    hazelcast.getNetworkConfig().getInterfaces().setInterfaces(List.of("127.0.0.1"));
     try {
       Vertx vertx = Vertx.builder()
         .with(Observability.withMetrics(options, registry))

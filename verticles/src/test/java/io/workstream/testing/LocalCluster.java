@@ -33,7 +33,6 @@ public final class LocalCluster implements AutoCloseable {
 
   public static final List<String> EDGE = List.of("edge");
   public static final List<String> CORE = List.of("core");
-  public static final List<String> ALL_IN_ONE = List.of("edge", "core");
 
   /** Small JVMs: a test cluster runs several on two cores. C1 only starts a little faster (about 1 s of 11). */
   static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
@@ -151,7 +150,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** A run of free ports for Hazelcast members, away from the default 5801 and from ephemeral ports. */
-  private static int freePortRange() throws IOException {
+  static int freePortRange() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       int base = 20_000 + HAZELCAST_PORTS * ThreadLocalRandom.current().nextInt(500);
       if (rangeFree(base, 6)) {
