@@ -15,7 +15,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import static io.workstream.CircuitBreakerTest.eventually;
 import static io.workstream.testing.Messages.create;
@@ -74,6 +80,56 @@ class RateAndConnectionLimitsTest {
         assertTrue(neighbour.request(create(newId(), "unaffected " + i)).hasWorkItemAck());
       }
     }
+  }
+
+  /**
+   * A client at full speed that, when refused, resends the same message id exactly when retry_after_ms says: every
+   * message is answered, none is refused twice, and the connection is never cut off (20 s at 30 in flight, against
+   * a limit of 20/s).
+   */
+  @Test
+  void aClientThatFollowsRetryAfterIsNeverCutOff() throws Exception {
+    try (WsClient client = service.connect(newId(), "member")) {
+      Map<String, CompletableFuture<ServerMessage>> waiting = new HashMap<>();
+      PriorityQueue<Map.Entry<Long, String>> resends = new PriorityQueue<>(Map.Entry.comparingByKey());
+      Set<String> refusedBefore = new HashSet<>();
+      int answered = 0;
+      int refused = 0;
+      long end = System.currentTimeMillis() + 20_000;
+      while (System.currentTimeMillis() < end || !waiting.isEmpty() || !resends.isEmpty()) {
+        long now = System.currentTimeMillis();
+        while (!resends.isEmpty() && resends.peek().getKey() <= now) {
+          String id = resends.poll().getValue();
+          waiting.put(id, client.sendAsync(ping(id)));
+        }
+        while (now < end && waiting.size() + resends.size() < 30) {
+          String id = newId();
+          waiting.put(id, client.sendAsync(ping(id)));
+        }
+        for (var entry : List.copyOf(waiting.entrySet())) {
+          if (!entry.getValue().isDone()) {
+            continue;
+          }
+          waiting.remove(entry.getKey());
+          ServerMessage reply = entry.getValue().get();
+          if (reply.hasPong()) {
+            answered++;
+          } else {
+            assertEquals("RATE_LIMITED", reply.getError().getCode(), reply::toString);
+            assertTrue(refusedBefore.add(entry.getKey()), "refused again after waiting as told: " + reply);
+            refused++;
+            resends.add(Map.entry(System.currentTimeMillis() + reply.getError().getRetryAfterMs(), entry.getKey()));
+          }
+        }
+        assertTrue(!client.isClosed(), "cut off after " + answered + " answers and " + refused + " refusals");
+        Thread.onSpinWait();
+      }
+      assertTrue(answered >= PER_SECOND * 20 && refused > 0, answered + " answered, " + refused + " refused");
+    }
+  }
+
+  private static ClientMessage ping(String messageId) {
+    return ClientMessage.newBuilder().setMessageId(messageId).setPing(Ping.newBuilder().setClientTimeMs(1)).build();
   }
 
   @Test

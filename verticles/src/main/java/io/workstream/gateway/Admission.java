@@ -8,10 +8,19 @@ import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * How much one connection may ask of the node: a token bucket over its messages, a count of the messages refused
- * in the current abuse window, and a cap on its requests unanswered. Confined to the connection's event loop.
+ * How much one connection may ask of the node: a token bucket over its messages, and a cap on its requests
+ * unanswered. Confined to the connection's event loop.
+ *
+ * <p>A refused message that carries a message id gets a token set aside for it, at the time its
+ * {@code retry_after_ms} names: resent then, it is accepted — a client that follows the advice is never refused
+ * twice for the same message and never cut off. What counts against a connection ("strikes", more than
+ * {@code maxRejections} in {@code abuseWindowMs} close it) is only what ignores the advice: a message resent before
+ * its time, or a refusal when the connection already has as many messages waiting for their token as it may have
+ * unanswered requests.
  */
 final class Admission {
 
@@ -21,8 +30,10 @@ final class Admission {
   private final GatewayConfig.RateLimit rate;
   private final int maxInFlight;
   private final Bucket bucket;
-  private long rejectionWindowStartMs;
-  private int rejectionsInWindow;
+  /** Message id → when the token set aside for it is there (ms). */
+  private final Map<String, Long> reserved = new HashMap<>();
+  private long strikeWindowStartMs;
+  private int strikesInWindow;
   private int inFlight;
 
   Admission(GatewayConfig.RateLimit rate, int maxInFlight) {
@@ -37,27 +48,58 @@ final class Admission {
 
   /**
    * Takes a token for one inbound message: null when it may be processed, otherwise the RATE_LIMITED to refuse it
-   * with (saying when a token will be there). A refusal counts towards {@link #abusive()}.
+   * with, saying when it will be accepted.
    */
-  WorkstreamException overRate() {
+  WorkstreamException overRate(String messageId) {
+    long now = System.currentTimeMillis();
+    Long readyAt = messageId.isEmpty() ? null : reserved.get(messageId);
+    if (readyAt != null) {
+      if (now >= readyAt) {
+        reserved.remove(messageId);
+        return null;
+      }
+      strike(now);
+      return limited(readyAt - now);
+    }
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
     if (probe.isConsumed()) {
       return null;
     }
-    long now = System.currentTimeMillis();
-    if (now - rejectionWindowStartMs > rate.abuseWindowMs()) {
-      rejectionWindowStartMs = now;
-      rejectionsInWindow = 0;
+    forgetUnclaimed(now);
+    if (!messageId.isEmpty() && reserved.size() < maxInFlight) {
+      long waitMs = Math.max(1, toMillis(bucket.consumeIgnoringRateLimits(1)));
+      reserved.put(messageId, now + waitMs);
+      return limited(waitMs);
     }
-    rejectionsInWindow++;
-    long retryAfterMs = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999) / 1_000_000);
+    strike(now);
+    return limited(Math.max(1, toMillis(probe.getNanosToWaitForRefill())));
+  }
+
+  /** The connection ignores the advice it was given: it floods. */
+  boolean abusive() {
+    return strikesInWindow > rate.maxRejections();
+  }
+
+  private void strike(long now) {
+    if (now - strikeWindowStartMs > rate.abuseWindowMs()) {
+      strikeWindowStartMs = now;
+      strikesInWindow = 0;
+    }
+    strikesInWindow++;
+  }
+
+  /** Tokens set aside for messages never resent are spent (the client lost them), not kept forever. */
+  private void forgetUnclaimed(long now) {
+    reserved.values().removeIf(readyAt -> now - readyAt > rate.abuseWindowMs());
+  }
+
+  private WorkstreamException limited(long retryAfterMs) {
     return new WorkstreamException(ErrorCode.RATE_LIMITED,
       "more than " + rate.messagesPerSecond() + " messages per second", "", retryAfterMs);
   }
 
-  /** Asked after a refusal: the client has been refused more often in this window than it may be (it floods). */
-  boolean abusive() {
-    return rejectionsInWindow > rate.maxRejections();
+  private static long toMillis(long nanos) {
+    return (nanos + 999_999) / 1_000_000;
   }
 
   /**

@@ -177,10 +177,10 @@ final class Connection {
 
   /**
    * A message over the rate is refused with RATE_LIMITED (echoing its message id, so the client knows what to
-   * resend) and not processed; a connection that keeps flooding after that is closed with 1008.
+   * resend, and when) and not processed; a connection that ignores that advice is closed with 1008.
    */
   private boolean admit(String messageId, String operation) {
-    WorkstreamException refused = admission.overRate();
+    WorkstreamException refused = admission.overRate(messageId.length() <= MESSAGE_ID_MAX ? messageId : "");
     if (refused == null) {
       return true;
     }
