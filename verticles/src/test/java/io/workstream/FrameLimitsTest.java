@@ -24,6 +24,7 @@ import static io.workstream.testing.Messages.create;
 import static io.workstream.testing.Messages.newId;
 import static io.workstream.testing.Messages.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
@@ -70,6 +71,38 @@ class FrameLimitsTest {
       raw.sendFrame(true, 0x0, fragment);
       assertEquals(1009, raw.awaitCloseCode());
     }
+  }
+
+  /**
+   * A compression bomb: 60 MB of zeros deflated to about 60 KB, under the frame limit on the wire. The server does
+   * not negotiate permessage-deflate (an inflated size it cannot bound before the message-size check), so the
+   * compressed frame is a protocol error: the connection closes and nothing is inflated.
+   */
+  @Test
+  void aCompressionBombIsNeverInflated() {
+    try (RawWebSocket raw = RawWebSocket.connect(service.port, service.token(newId(), "bomber", "member"),
+      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n")) {
+      assertEquals(101, raw.status);
+      assertFalse(raw.responseHeaders.toLowerCase(java.util.Locale.ROOT).contains("permessage-deflate"),
+        "compression is not negotiated: " + raw.responseHeaders);
+      raw.sendFrame(true, true, 0x2, deflatedZeros(60 * 1024 * 1024));
+      int code = raw.awaitCloseCode();
+      assertTrue(code == 1002 || code == -1, "closed as a protocol error, got " + code);
+    }
+    assertEquals(200, service.get("/health/ready").status());
+  }
+
+  private static byte[] deflatedZeros(int size) {
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION, true);
+    deflater.setInput(new byte[size]);
+    deflater.finish();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] chunk = new byte[64 * 1024];
+    while (!deflater.finished()) {
+      out.write(chunk, 0, deflater.deflate(chunk));
+    }
+    deflater.end();
+    return out.toByteArray();
   }
 
   @Test

@@ -75,6 +75,10 @@ public final class GatewayVerticle extends VerticleBase {
       HttpServerOptions options = new HttpServerOptions()
         .setMaxWebSocketFrameSize(config.maxFrameBytes())
         .setMaxWebSocketMessageSize(config.maxFrameBytes())
+        // No permessage-/perframe-deflate: the inflated size is not bounded before the message-size check, so one
+        // small compressed frame could expand to gigabytes (a compression bomb). Frames are compact protobuf anyway.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         // How long a closed connection's client has to acknowledge before the socket is dropped.
         .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS);
       if (config.outbound().socketSendBufferBytes() > 0) {

@@ -22,16 +22,24 @@ public final class RawWebSocket implements AutoCloseable {
   private final DataInputStream in;
   private final OutputStream out;
   public final int status;
+  /** The upgrade response's headers, as sent. */
+  public final String responseHeaders;
 
-  private RawWebSocket(Socket socket, int status) throws IOException {
+  private RawWebSocket(Socket socket, String responseHeaders) throws IOException {
     this.socket = socket;
     this.in = new DataInputStream(socket.getInputStream());
     this.out = socket.getOutputStream();
-    this.status = status;
+    this.responseHeaders = responseHeaders;
+    this.status = Integer.parseInt(responseHeaders.lines().findFirst().orElse("0 0").split(" ")[1]);
   }
 
   /** Opens a socket and performs the upgrade; {@link #status} is 101 when it was accepted. */
   public static RawWebSocket connect(int port, String token) {
+    return connect(port, token, "");
+  }
+
+  /** With extra request header lines (each ending in CRLF). */
+  public static RawWebSocket connect(int port, String token, String extraHeaders) {
     try {
       Socket socket = new Socket("127.0.0.1", port);
       socket.setSoTimeout(30_000);
@@ -39,10 +47,9 @@ public final class RawWebSocket implements AutoCloseable {
       new SecureRandom().nextBytes(nonce);
       String request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
         + "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
-        + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+        + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + token + "\r\n" + extraHeaders + "\r\n";
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      String statusLine = readHeaders(socket.getInputStream());
-      return new RawWebSocket(socket, Integer.parseInt(statusLine.split(" ")[1]));
+      return new RawWebSocket(socket, readHeaders(socket.getInputStream()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -65,9 +72,14 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** Sends one masked frame; a message can be split into fragments (opcode 0 for the continuations). */
   public void sendFrame(boolean fin, int opcode, byte[] payload) {
+    sendFrame(fin, false, opcode, payload);
+  }
+
+  /** {@code compressed} sets RSV1: the payload claims to be permessage-deflate data. */
+  public void sendFrame(boolean fin, boolean compressed, int opcode, byte[] payload) {
     try {
       ByteArrayOutputStream frame = new ByteArrayOutputStream();
-      frame.write((fin ? 0x80 : 0) | opcode);
+      frame.write((fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode);
       if (payload.length < 126) {
         frame.write(0x80 | payload.length);
       } else if (payload.length < 65_536) {
@@ -142,6 +154,6 @@ public final class RawWebSocket implements AutoCloseable {
         break;
       }
     }
-    return headers.toString().lines().findFirst().orElse("");
+    return headers.toString();
   }
 }
