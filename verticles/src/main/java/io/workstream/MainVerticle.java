@@ -30,6 +30,11 @@ public final class MainVerticle extends VerticleBase {
         + " once per node (no -instances): set gateway.instances and workItems.instances instead"));
     }
     List<String> units = units(config());
+    List<String> missing = ProductionSettings.missing(config(), units);
+    if (!missing.isEmpty()) {
+      return Future.failedFuture(new IllegalArgumentException("node.production is set but these settings are "
+        + "missing: " + String.join("; ", missing)));
+    }
     Node.of(vertx).units(units);
     DeploymentOptions options = new DeploymentOptions().setConfig(config());
     Future<?> deployed = Future.succeededFuture();

@@ -26,6 +26,8 @@ public final class Environment {
     OVERRIDES.put("WORKSTREAM_WORK_ITEM_INSTANCES", new Override("workItems.instances", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_JWT_ALGORITHM", new Override("auth.algorithm", s -> s));
     OVERRIDES.put("WORKSTREAM_JWT_SECRET", new Override("auth.secret", s -> s));
+    OVERRIDES.put("WORKSTREAM_JWT_ISSUER", new Override("auth.issuer", s -> s));
+    OVERRIDES.put("WORKSTREAM_JWT_AUDIENCE", new Override("auth.audience", s -> s));
     OVERRIDES.put("WORKSTREAM_JWT_PUBLIC_KEY_FILE", new Override("auth.publicKeyFile", s -> s));
     OVERRIDES.put("WORKSTREAM_DB_EMBEDDED", new Override("db.embedded.enabled", Boolean::valueOf));
     OVERRIDES.put("WORKSTREAM_DB_DATA_DIR", new Override("db.embedded.dataDir", s -> s));

@@ -57,6 +57,34 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   public record Drain(long timeoutMs, long reconnectSpreadMs, long quietMs) {
   }
 
+  /** The HS256 secret shipped in {@code conf/dev.json}: public, so accepted only on a loopback address. */
+  public static final String DEVELOPMENT_SECRET = "workstream-development-secret-change-me-0123456789";
+  /** RFC 7518 asks for an HS256 key of at least 256 bits. */
+  static final int HS256_SECRET_MIN_BYTES = 32;
+
+  /**
+   * Refuses settings that would let anyone who reaches the port mint tokens: the public development secret on an
+   * address other than loopback, and HS256 secrets too short to resist guessing.
+   */
+  public GatewayConfig checked() {
+    if (!"HS256".equals(auth.algorithm())) {
+      return this;
+    }
+    if (DEVELOPMENT_SECRET.equals(auth.secret()) && !isLoopback(host)) {
+      throw new IllegalArgumentException("refusing to listen on " + host + " with the development JWT secret of "
+        + "conf/dev.json (anyone could mint tokens): set auth.secret / WORKSTREAM_JWT_SECRET, or listen on 127.0.0.1");
+    }
+    if (auth.secret().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < HS256_SECRET_MIN_BYTES) {
+      throw new IllegalArgumentException("auth.secret (WORKSTREAM_JWT_SECRET) must be at least "
+        + HS256_SECRET_MIN_BYTES + " bytes for HS256");
+    }
+    return this;
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+  }
+
   public static GatewayConfig from(JsonObject root) {
     JsonObject http = Json.section(root, "http");
     JsonObject gateway = Json.section(root, "gateway");

@@ -59,7 +59,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    config = GatewayConfig.from(config());
+    config = GatewayConfig.from(config()).checked();
     node = NodeState.of(vertx);
     limits = (ConnectionLimits) vertx.sharedData().getLocalMap(NODE_MAP)
       .computeIfAbsent("connection-limits", k -> new ConnectionLimits());
