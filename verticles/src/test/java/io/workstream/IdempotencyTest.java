@@ -54,6 +54,22 @@ class IdempotencyTest extends SharedServiceTest {
   }
 
   @Test
+  void aMessageIdReusedForADifferentRequestIsRefusedAndChangesNothing() {
+    String project = newId();
+    try (WsClient client = service.connectAs(newId(), "carol", "member")) {
+      String messageId = newId();
+      WorkItemAck first = client.request(create(project, "the first use").setMessageId(messageId)).getWorkItemAck();
+      ServerMessage reused = client.request(create(project, "something else").setMessageId(messageId));
+      assertEquals("VALIDATION_ERROR", reused.getError().getCode(), reused::toString);
+      assertEquals("message_id", reused.getError().getField());
+      List<WorkItem> items = client.request(get(project)).getWorkItemList().getItemsList();
+      assertEquals(List.of(first.getItem()), items, "nothing changed");
+      assertTrue(client.request(create(project, "the first use").setMessageId(messageId)).getWorkItemAck()
+        .getReplayed(), "the same request still replays");
+    }
+  }
+
+  @Test
   void resentUpdatesAndDeletesReplayTheirReplies() {
     try (WsClient client = service.connectAs(newId(), "bob", "member")) {
       WorkItem item = createItem(client, newId(), "v1", "");

@@ -8,6 +8,7 @@ import io.workstream.protocol.v1.GetWorkItems;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItem;
+import io.workstream.protocol.v1.WorkItemAck;
 import io.workstream.protocol.v1.WorkItemList;
 import io.workstream.protocol.v1.WorkItemPriority;
 import io.workstream.protocol.v1.WorkItemStatus;
@@ -120,6 +121,26 @@ class WorkItemLifecycleTest extends SharedServiceTest {
         .setExpectedVersion(2).setSprintId(""))).getWorkItemAck().getItem();
       assertEquals("", cleared.getSprintId());
       assertEquals(3, cleared.getVersion());
+    }
+  }
+
+  @Test
+  void clearsTheEstimateWithClearStoryPoints() {
+    try (WsClient client = service.connect(newId(), "member")) {
+      ServerMessage created = client.request(create(CreateWorkItem.newBuilder().setProjectId(newId())
+        .setType(WorkItemType.STORY).setTitle("estimated").setStoryPoints(5)));
+      WorkItem item = created.getWorkItemAck().getItem();
+      assertEquals(5, item.getStoryPoints());
+
+      ServerMessage both = client.request(update(UpdateWorkItem.newBuilder().setWorkItemId(item.getId())
+        .setExpectedVersion(1).setStoryPoints(3).setClearStoryPoints(true)));
+      assertEquals("story_points", both.getError().getField(), both::toString);
+
+      WorkItemAck cleared = client.request(update(UpdateWorkItem.newBuilder().setWorkItemId(item.getId())
+        .setExpectedVersion(1).setClearStoryPoints(true))).getWorkItemAck();
+      assertFalse(cleared.getItem().hasStoryPoints());
+      assertEquals(2, cleared.getItem().getVersion());
+      assertTrue(cleared.getSeq() > 0);
     }
   }
 

@@ -117,12 +117,7 @@ public final class DbVerticle extends VerticleBase {
 
   /** Applies the mutation in one transaction; after the commit, publishes its change once for every edge node. */
   private Future<WorkItemAck> mutate(RequestContext ctx, Mutation mutation) {
-    Future<WorkItemStore.Committed> committed = switch (mutation.getChangeCase()) {
-      case CREATE -> store.create(ctx, mutation.getCreate());
-      case UPDATE -> store.update(ctx, mutation.getUpdate(), mutation.getNowMs());
-      case DELETE -> store.delete(ctx, mutation.getDelete());
-      case CHANGE_NOT_SET -> Future.failedFuture(new IllegalArgumentException("a mutation without a change"));
-    };
+    Future<WorkItemStore.Committed> committed = store.apply(ctx, mutation);
     return committed.map(done -> {
       if (done.event() != null && !settings.faults().losePublishes()) {
         bus.publish(Endpoints.CHANGES, TenantChange.newBuilder().setTenantId(done.tenantId()).setEvent(done.event())

@@ -62,10 +62,10 @@ final class WorkItemSql {
   static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE occurred_at_ms < $1";
 
   static final String CLAIM_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys (tenant_id, user_id, message_id, "
-    + "created_at_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+    + "created_at_ms, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 
-  static final String STORED_REPLY = "SELECT reply FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 "
-    + "AND message_id = $3";
+  static final String STORED_REPLY = "SELECT reply, fingerprint FROM idempotency_keys WHERE tenant_id = $1 "
+    + "AND user_id = $2 AND message_id = $3";
 
   static final String STORE_REPLY = "UPDATE idempotency_keys SET reply = $4 WHERE tenant_id = $1 AND user_id = $2 "
     + "AND message_id = $3";

@@ -17,6 +17,7 @@ import io.workstream.protocol.PageToken;
 import io.workstream.protocol.WorkItems;
 import io.workstream.bus.proto.DeleteItem;
 import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.proto.CurrentSeqs;
 import io.workstream.bus.proto.ReadCurrentSeqs;
 import io.workstream.bus.proto.ReadHistory;
@@ -63,8 +64,19 @@ final class WorkItemStore {
     this.retention = retention;
   }
 
-  Future<Committed> create(RequestContext ctx, WorkItem item) {
-    return mutate(ctx, conn -> checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), null)
+  /** Applies a checked mutation in one transaction. */
+  Future<Committed> apply(RequestContext ctx, Mutation mutation) {
+    Buffer fingerprint = Buffer.buffer(mutation.getRequestFingerprint().toByteArray());
+    return switch (mutation.getChangeCase()) {
+      case CREATE -> create(ctx, fingerprint, mutation.getCreate());
+      case UPDATE -> update(ctx, fingerprint, mutation.getUpdate(), mutation.getNowMs());
+      case DELETE -> delete(ctx, fingerprint, mutation.getDelete());
+      case CHANGE_NOT_SET -> Future.failedFuture(new IllegalArgumentException("a mutation without a change"));
+    };
+  }
+
+  private Future<Committed> create(RequestContext ctx, Buffer fingerprint, WorkItem item) {
+    return mutate(ctx, fingerprint, conn -> checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), null)
       .compose(v -> conn.preparedQuery(WorkItemSql.INSERT_ITEM).execute(WorkItemRows.insertParams(ctx.tenantId(), item)))
       .map(rows -> new Change(item.getProjectId(),
         event(ctx, item.getUpdatedAtMs()).setCreated(item),
@@ -76,10 +88,10 @@ final class WorkItemStore {
    * change list computed and the parent rules re-checked inside the transaction. An update that changes nothing
    * commits nothing and answers seq 0.
    */
-  Future<Committed> update(RequestContext ctx, UpdateWorkItem request, long nowMs) {
+  private Future<Committed> update(RequestContext ctx, Buffer fingerprint, UpdateWorkItem request, long nowMs) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, conn -> conn.preparedQuery(WorkItemSql.LOCK_FULL_ITEM).execute(Tuple.of(tenantId, id))
+    return mutate(ctx, fingerprint, conn -> conn.preparedQuery(WorkItemSql.LOCK_FULL_ITEM).execute(Tuple.of(tenantId, id))
       .compose(rows -> {
         if (rows.size() == 0) {
           return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
@@ -106,10 +118,10 @@ final class WorkItemStore {
       }));
   }
 
-  Future<Committed> delete(RequestContext ctx, DeleteItem request) {
+  private Future<Committed> delete(RequestContext ctx, Buffer fingerprint, DeleteItem request) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, conn -> conn.preparedQuery(WorkItemSql.LOCK_ITEM).execute(Tuple.of(tenantId, id))
+    return mutate(ctx, fingerprint, conn -> conn.preparedQuery(WorkItemSql.LOCK_ITEM).execute(Tuple.of(tenantId, id))
       .compose(rows -> {
         if (rows.size() == 0) {
           return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
@@ -221,8 +233,9 @@ final class WorkItemStore {
    * Runs {@code change} in a transaction that first claims the request's idempotency key: when the key was used
    * before, nothing runs and the stored reply comes back with {@code replayed = true}.
    */
-  private Future<Committed> mutate(RequestContext ctx, Function<SqlConnection, Future<Change>> change) {
-    return pool.withConnection(conn -> conn.begin().compose(tx -> claimIdempotencyKey(conn, ctx)
+  private Future<Committed> mutate(RequestContext ctx, Buffer fingerprint,
+                                   Function<SqlConnection, Future<Change>> change) {
+    return pool.withConnection(conn -> conn.begin().compose(tx -> claimIdempotencyKey(conn, ctx, fingerprint)
       .compose(stored -> stored != null
         ? Future.succeededFuture(new Committed(ctx.tenantId(), stored, null))
         : change.apply(conn).compose(c -> c.event() == null
@@ -272,25 +285,31 @@ final class WorkItemStore {
    * Claims the request's idempotency key inside the transaction. A concurrent request with the same key waits on
    * the row until the first commits (then gets its reply) or rolls back (then proceeds itself).
    */
-  private Future<WorkItemAck> claimIdempotencyKey(SqlConnection conn, RequestContext ctx) {
+  private Future<WorkItemAck> claimIdempotencyKey(SqlConnection conn, RequestContext ctx, Buffer fingerprint) {
     if (!ctx.idempotent()) {
       return Future.succeededFuture();
     }
     return conn.preparedQuery(WorkItemSql.CLAIM_IDEMPOTENCY_KEY)
-      .execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId(), System.currentTimeMillis()))
-      .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture() : storedReply(conn, ctx));
+      .execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId(), System.currentTimeMillis(), fingerprint))
+      .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture() : storedReply(conn, ctx, fingerprint));
   }
 
-  private Future<WorkItemAck> storedReply(SqlConnection conn, RequestContext ctx) {
-    if (!ctx.idempotent()) {
-      return Future.succeededFuture();
-    }
+  /**
+   * The reply stored under the request's message id, or a refusal when the id was first used for another request.
+   */
+  private Future<WorkItemAck> storedReply(SqlConnection conn, RequestContext ctx, Buffer fingerprint) {
     return conn.preparedQuery(WorkItemSql.STORED_REPLY).execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId()))
       .map(rows -> {
         if (rows.size() == 0) {
           return null;
         }
-        Buffer reply = rows.iterator().next().getBuffer(0);
+        Row row = rows.iterator().next();
+        Buffer firstUse = row.getBuffer("fingerprint");
+        if (firstUse != null && !firstUse.equals(fingerprint)) {
+          throw WorkstreamException.validation("message_id",
+            "this message_id was already used for a different request; use a new one");
+        }
+        Buffer reply = row.getBuffer("reply");
         if (reply == null) {
           return null;
         }

@@ -86,6 +86,9 @@ public final class Validation {
       optionalUuid("sprint_id", request.getSprintId());
     }
     if (request.hasStoryPoints()) {
+      if (request.getClearStoryPoints()) {
+        throw WorkstreamException.validation("story_points", "story_points cannot be set and cleared at once");
+      }
       storyPoints(request.getStoryPoints());
     }
     if (request.hasParentId() && optionalUuid("parent_id", request.getParentId()).equals(id)) {

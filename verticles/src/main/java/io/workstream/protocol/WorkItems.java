@@ -86,6 +86,8 @@ public final class WorkItems {
     }
     if (request.hasStoryPoints()) {
       next.setStoryPoints(request.getStoryPoints());
+    } else if (request.getClearStoryPoints()) {
+      next.clearStoryPoints();
     }
     if (request.hasPosition()) {
       next.setPosition(request.getPosition());

@@ -1,5 +1,6 @@
 package io.workstream.workitems;
 
+import com.google.protobuf.ByteString;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -16,13 +17,14 @@ import io.workstream.config.Json;
 import io.workstream.protocol.Validation;
 import io.workstream.protocol.WorkItems;
 import io.workstream.protocol.v1.ClientMessage;
-import io.workstream.protocol.v1.CreateWorkItem;
 import io.workstream.protocol.v1.DeleteWorkItem;
 import io.workstream.protocol.v1.GetWorkItems;
 import io.workstream.protocol.v1.ServerMessage;
 import io.workstream.protocol.v1.UpdateWorkItem;
 import io.workstream.protocol.v1.WorkItemAck;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Locale;
 
 /**
@@ -64,39 +66,42 @@ public final class WorkItemVerticle extends VerticleBase {
 
   private Future<ServerMessage> handle(RequestContext ctx, ClientMessage request) {
     return switch (request.getPayloadCase()) {
-      case CREATE_WORK_ITEM -> create(ctx, request.getCreateWorkItem());
-      case UPDATE_WORK_ITEM -> update(ctx, request.getUpdateWorkItem());
-      case DELETE_WORK_ITEM -> delete(ctx, request.getDeleteWorkItem());
+      case CREATE_WORK_ITEM -> create(ctx, request);
+      case UPDATE_WORK_ITEM -> update(ctx, request);
+      case DELETE_WORK_ITEM -> delete(ctx, request);
       case GET_WORK_ITEMS -> get(ctx, request.getGetWorkItems());
       default -> Future.failedFuture(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
         "not a work-item operation: " + request.getPayloadCase()));
     };
   }
 
-  private Future<ServerMessage> create(RequestContext ctx, CreateWorkItem request) {
+  private Future<ServerMessage> create(RequestContext ctx, ClientMessage message) {
     requireWriter(ctx);
     long now = System.currentTimeMillis();
-    return mutate(Mutation.newBuilder().setCreate(WorkItems.create(ctx, request, now)).setNowMs(now));
+    return mutate(message, Mutation.newBuilder().setCreate(WorkItems.create(ctx, message.getCreateWorkItem(), now))
+      .setNowMs(now));
   }
 
-  private Future<ServerMessage> update(RequestContext ctx, UpdateWorkItem request) {
+  private Future<ServerMessage> update(RequestContext ctx, ClientMessage message) {
     requireWriter(ctx);
+    UpdateWorkItem request = message.getUpdateWorkItem();
     Validation.updateRequest(request);
     UpdateWorkItem canonical = request.toBuilder()
       .setWorkItemId(Validation.uuid("work_item_id", request.getWorkItemId()))
       .build();
-    return mutate(Mutation.newBuilder().setUpdate(canonical).setNowMs(System.currentTimeMillis()));
+    return mutate(message, Mutation.newBuilder().setUpdate(canonical).setNowMs(System.currentTimeMillis()));
   }
 
-  private Future<ServerMessage> delete(RequestContext ctx, DeleteWorkItem request) {
+  private Future<ServerMessage> delete(RequestContext ctx, ClientMessage message) {
     requireWriter(ctx);
+    DeleteWorkItem request = message.getDeleteWorkItem();
     Validation.deleteRequest(request);
     DeleteItem.Builder delete = DeleteItem.newBuilder()
       .setWorkItemId(Validation.uuid("work_item_id", request.getWorkItemId()));
     if (request.hasExpectedVersion()) {
       delete.setExpectedVersion(request.getExpectedVersion());
     }
-    return mutate(Mutation.newBuilder().setDelete(delete).setNowMs(System.currentTimeMillis()));
+    return mutate(message, Mutation.newBuilder().setDelete(delete).setNowMs(System.currentTimeMillis()));
   }
 
   private Future<ServerMessage> get(RequestContext ctx, GetWorkItems request) {
@@ -108,8 +113,19 @@ public final class WorkItemVerticle extends VerticleBase {
       .map(list -> ServerMessage.newBuilder().setWorkItemList(list).build());
   }
 
-  private Future<ServerMessage> mutate(Mutation.Builder mutation) {
-    return bus.request(Endpoints.DB_MUTATE, mutation.build(), dbTimeoutMs).map(WorkItemVerticle::ack);
+  /** Sends the mutation with the fingerprint of the request it came from (what its message id stands for). */
+  private Future<ServerMessage> mutate(ClientMessage request, Mutation.Builder mutation) {
+    return bus.request(Endpoints.DB_MUTATE, mutation.setRequestFingerprint(fingerprint(request)).build(), dbTimeoutMs)
+      .map(WorkItemVerticle::ack);
+  }
+
+  private static ByteString fingerprint(ClientMessage request) {
+    try {
+      return ByteString.copyFrom(MessageDigest.getInstance("SHA-256")
+        .digest(request.toBuilder().clearMessageId().build().toByteArray()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
   }
 
   private static void requireWriter(RequestContext ctx) {
