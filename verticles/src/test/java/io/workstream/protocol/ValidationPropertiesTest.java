@@ -77,7 +77,7 @@ class ValidationPropertiesTest {
       if (update.hasStatus()) untouched.setStatus(current.getStatus());
       if (update.hasPriority()) untouched.setPriority(current.getPriority());
       if (update.hasAssigneeId()) untouched.setAssigneeId(current.getAssigneeId());
-      if (update.hasStoryPoints()) {
+      if (update.hasStoryPoints() || update.getClearStoryPoints()) {
         if (current.hasStoryPoints()) untouched.setStoryPoints(current.getStoryPoints()); else untouched.clearStoryPoints();
       }
       if (update.hasPosition()) untouched.setPosition(current.getPosition());
