@@ -82,6 +82,15 @@ class BroadcastTest extends SharedServiceTest {
       assertTrue(watcher.request(ClientMessage.newBuilder().setSubscribe(Subscribe.newBuilder()
         .addProjects(ProjectCursor.newBuilder().setProjectId(left))
         .addProjects(ProjectCursor.newBuilder().setProjectId(kept)))).hasSubscribeAck());
+      ServerMessage refused = watcher.request(ClientMessage.newBuilder().setUnsubscribe(Unsubscribe.newBuilder()
+        .addProjectIds(left).addProjectIds("not-a-project")));
+      assertEquals("project_ids", refused.getError().getField(), "a bad id refuses the whole request");
+      ServerMessage tooMany = watcher.request(ClientMessage.newBuilder().setUnsubscribe(Unsubscribe.newBuilder()
+        .addAllProjectIds(java.util.stream.Stream.generate(() -> newId()).limit(101).toList())));
+      assertEquals("project_ids", tooMany.getError().getField(), tooMany::toString);
+      writer.request(create(left, "still subscribed"));
+      assertEquals("still subscribed", watcher.nextEvent().getCreated().getTitle());
+
       ServerMessage ack = watcher.request(ClientMessage.newBuilder().setUnsubscribe(Unsubscribe.newBuilder()
         .addProjectIds(left.toUpperCase())));
       assertEquals(List.of(left), ack.getUnsubscribeAck().getProjectIdsList());

@@ -151,19 +151,26 @@ final class Subscriptions {
     return cursors;
   }
 
-  /** Returns the reply's payload. */
+  /**
+   * Returns the reply's payload. Every id is checked before any subscription ends, so a bad one changes nothing; at
+   * most {@link #PROJECTS_PER_SUBSCRIBE_MAX} per request, like Subscribe.
+   */
   ServerMessage unsubscribe(Unsubscribe request) {
-    UnsubscribeAck.Builder ack = UnsubscribeAck.newBuilder();
-    for (String raw : request.getProjectIdsList()) {
-      String projectId = Validation.uuid("project_ids", raw);
+    if (request.getProjectIdsCount() > PROJECTS_PER_SUBSCRIBE_MAX) {
+      throw WorkstreamException.validation("project_ids", "at most " + PROJECTS_PER_SUBSCRIBE_MAX
+        + " projects per Unsubscribe");
+    }
+    List<String> projectIds = request.getProjectIdsList().stream()
+      .map(raw -> Validation.uuid("project_ids", raw)).toList();
+    for (String projectId : projectIds) {
       ProjectSubscription removed = byProject.remove(projectId);
       if (removed != null) {
         removed.suspend(null);
         release(projectId);
       }
-      ack.addProjectIds(projectId);
     }
-    return ServerMessage.newBuilder().setUnsubscribeAck(ack).build();
+    return ServerMessage.newBuilder().setUnsubscribeAck(UnsubscribeAck.newBuilder().addAllProjectIds(projectIds))
+      .build();
   }
 
   /** A change event for one of this connection's projects. */
