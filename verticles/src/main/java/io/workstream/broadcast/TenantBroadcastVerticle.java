@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
+import io.workstream.bus.Endpoint;
 import io.workstream.bus.Endpoints;
 import io.workstream.bus.FollowProject;
 import io.workstream.bus.FollowResult;
@@ -56,6 +57,8 @@ public final class TenantBroadcastVerticle extends VerticleBase {
 
   private final Map<ProjectKey, ProjectStream> streams = new HashMap<>();
   private final Map<ProjectKey, Future<Void>> starting = new HashMap<>();
+  /** Each gateway instance's inbox, resolved once rather than per event. */
+  private final Map<String, Endpoint<ProjectFrame, Void>> inboxes = new HashMap<>();
   /** Seqs the database had at the last repair check that this node had not delivered yet. */
   private Map<ProjectKey, Long> suspects = new HashMap<>();
   private Bus bus;
@@ -153,7 +156,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     }
     ProjectFrame frame = new ProjectFrame(stream.tenantId, stream.projectId, event.getSeq(), Frames.changeEvent(event));
     for (String gateway : stream.gateways) {
-      bus.send(Endpoints.GATEWAY_EVENTS.instance(gateway), frame);
+      bus.send(inboxes.computeIfAbsent(gateway, Endpoints.GATEWAY_EVENTS::instance), frame);
     }
   }
 

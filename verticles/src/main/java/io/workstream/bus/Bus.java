@@ -17,6 +17,10 @@ import java.util.function.BiFunction;
  */
 public final class Bus {
 
+  /** Options without a timeout or headers are never changed by a send: shared. */
+  private static final DeliveryOptions NODE_ONLY = new DeliveryOptions().setLocalOnly(true);
+  private static final DeliveryOptions ANYWHERE = new DeliveryOptions();
+
   private final Vertx vertx;
   private final EventBus eventBus;
   private final String nodeId;
@@ -49,17 +53,18 @@ public final class Bus {
   }
 
   public <T, R> Future<R> request(Endpoint<T, R> to, T body, long timeoutMs) {
-    return eventBus.<R>request(to.address(nodeId), body, options(to).setSendTimeout(timeoutMs)).map(Message::body);
+    DeliveryOptions options = new DeliveryOptions().setLocalOnly(to.scope() == Scope.NODE).setSendTimeout(timeoutMs);
+    return eventBus.<R>request(to.address(nodeId), body, options).map(Message::body);
   }
 
   /** Fire and forget: one consumer of {@code to} gets it. */
   public <T> void send(Endpoint<T, ?> to, T body) {
-    eventBus.send(to.address(nodeId), body, options(to));
+    eventBus.send(to.address(nodeId), body, to.scope() == Scope.NODE ? NODE_ONLY : ANYWHERE);
   }
 
   /** Every consumer of {@code to} (for a CLUSTER endpoint: one per node that has one) gets it. */
   public <T> void publish(Endpoint<T, ?> to, T body) {
-    eventBus.publish(to.address(nodeId), body, options(to));
+    eventBus.publish(to.address(nodeId), body, to.scope() == Scope.NODE ? NODE_ONLY : ANYWHERE);
   }
 
   /**
@@ -86,9 +91,5 @@ public final class Bus {
   private <T> MessageConsumer<T> consumer(Endpoint<T, ?> at, Handler<Message<T>> handler) {
     String address = at.address(nodeId);
     return at.scope() == Scope.NODE ? eventBus.localConsumer(address, handler) : eventBus.consumer(address, handler);
-  }
-
-  private static DeliveryOptions options(Endpoint<?, ?> to) {
-    return new DeliveryOptions().setLocalOnly(to.scope() == Scope.NODE);
   }
 }

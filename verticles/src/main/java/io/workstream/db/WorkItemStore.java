@@ -91,12 +91,9 @@ final class WorkItemStore {
   private Future<Committed> update(RequestContext ctx, Buffer fingerprint, UpdateWorkItem request, long nowMs) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, fingerprint, conn -> conn.preparedQuery(WorkItemSql.LOCK_FULL_ITEM).execute(Tuple.of(tenantId, id))
-      .compose(rows -> {
-        if (rows.size() == 0) {
-          return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
-        }
-        WorkItem current = WorkItemRows.fromRow(rows.iterator().next());
+    return mutate(ctx, fingerprint, conn -> lock(conn, WorkItemSql.LOCK_FULL_ITEM, tenantId, id)
+      .compose(row -> {
+        WorkItem current = WorkItemRows.fromRow(row);
         if (current.getVersion() != request.getExpectedVersion()) {
           return Future.failedFuture(conflict(request.getExpectedVersion(), current.getVersion()));
         }
@@ -121,12 +118,8 @@ final class WorkItemStore {
   private Future<Committed> delete(RequestContext ctx, Buffer fingerprint, DeleteItem request) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, fingerprint, conn -> conn.preparedQuery(WorkItemSql.LOCK_ITEM).execute(Tuple.of(tenantId, id))
-      .compose(rows -> {
-        if (rows.size() == 0) {
-          return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
-        }
-        Row row = rows.iterator().next();
+    return mutate(ctx, fingerprint, conn -> lock(conn, WorkItemSql.LOCK_ITEM, tenantId, id)
+      .compose(row -> {
         long version = row.getLong("version");
         if (request.hasExpectedVersion() && request.getExpectedVersion() != version) {
           return Future.failedFuture(conflict(request.getExpectedVersion(), version));
@@ -319,6 +312,13 @@ final class WorkItemStore {
           throw new IllegalStateException("corrupt stored reply", e);
         }
       });
+  }
+
+  /** The item's row ({@code lockSql} chooses the columns), locked until the transaction ends; or NOT_FOUND. */
+  private static Future<Row> lock(SqlConnection conn, String lockSql, String tenantId, UUID id) {
+    return conn.preparedQuery(lockSql).execute(Tuple.of(tenantId, id)).compose(rows -> rows.size() == 0
+      ? Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"))
+      : Future.succeededFuture(rows.iterator().next()));
   }
 
   /** A parent must exist in the item's project and, for an existing item, must not be the item or below it. */

@@ -2,20 +2,15 @@ package io.workstream.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One node of a {@link LocalCluster}: the shaded jar in a JVM of its own, clustered on loopback, running the given
- * deployment units. Its output goes to {@link #log}. Signals go to the JVM itself: {@link #kill()} (SIGKILL),
- * {@link #freeze()} / {@link #thaw()} (SIGSTOP / SIGCONT: a hung process that still holds its sockets open) and
+ * One node of a {@link LocalCluster}: a {@link ServiceProcess} clustered on loopback, running the given deployment
+ * units, with the signals a cluster test needs on top: {@link #kill()} (SIGKILL), {@link #freeze()} /
+ * {@link #thaw()} (SIGSTOP / SIGCONT: a hung process that still holds its sockets open) and
  * {@link #terminate(Duration)} (SIGTERM: the graceful drain).
  */
 public final class ClusterNode implements AutoCloseable {
@@ -25,7 +20,7 @@ public final class ClusterNode implements AutoCloseable {
   /** HTTP: the gateway on an edge, /health* and /metrics on every node. */
   public final int port;
   public final Path log;
-  private final Process process;
+  private final ServiceProcess service;
   private volatile boolean frozen;
 
   ClusterNode(String name, List<String> units, int port, Path log, Process process) {
@@ -33,47 +28,28 @@ public final class ClusterNode implements AutoCloseable {
     this.units = units;
     this.port = port;
     this.log = log;
-    this.process = process;
+    this.service = new ServiceProcess(process, port, log);
   }
 
   public long pid() {
-    return process.pid();
+    return service.process.pid();
   }
 
   public boolean isAlive() {
-    return process.isAlive();
+    return service.process.isAlive();
   }
 
   /** Waits until {@code /health/ready} answers 200; fails with the node's log if it exits or times out. */
   public ClusterNode awaitReady(Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + logTail(80));
-      }
-      try {
-        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/health/ready")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() == 200) {
-          return this;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      sleep(200);
-    }
-    throw new AssertionError(name + " was not ready within " + timeout + ":\n" + logTail(80));
+    service.awaitReady(timeout);
+    return this;
   }
 
   /** SIGKILL: the node dies without leaving the cluster; its peers notice through failure detection. */
   public void kill() {
-    process.destroyForcibly();
+    service.process.destroyForcibly();
     try {
-      process.waitFor(10, TimeUnit.SECONDS);
+      service.process.waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
@@ -97,24 +73,11 @@ public final class ClusterNode implements AutoCloseable {
     if (frozen) {
       thaw();
     }
-    process.destroy();
-    try {
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError(name + " did not exit within " + timeout + " of SIGTERM:\n" + logTail(40));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return process.exitValue();
+    return service.terminate(timeout);
   }
 
   public String logText() {
-    try {
-      return Files.readString(log);
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return service.logText();
   }
 
   /** The last {@code lines} lines of the log. */
@@ -125,12 +88,10 @@ public final class ClusterNode implements AutoCloseable {
 
   @Override
   public void close() {
-    if (process.isAlive()) {
-      if (frozen) {
-        thaw();
-      }
-      process.destroyForcibly();
+    if (frozen && isAlive()) {
+      thaw();
     }
+    service.close();
   }
 
   @Override
@@ -140,24 +101,15 @@ public final class ClusterNode implements AutoCloseable {
 
   private void signal(String signal) {
     try {
-      int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+      int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).inheritIO().start().waitFor();
       if (exit != 0) {
-        throw new IllegalStateException("kill -" + signal + " " + process.pid() + " exited with " + exit);
+        throw new IllegalStateException("kill -" + signal + " " + pid() + " exited with " + exit);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
     }
   }
 }

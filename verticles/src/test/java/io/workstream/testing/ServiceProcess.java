@@ -27,7 +27,7 @@ public final class ServiceProcess implements AutoCloseable {
   public final int port;
   public final Path log;
 
-  private ServiceProcess(Process process, int port, Path log) {
+  ServiceProcess(Process process, int port, Path log) {
     this.process = process;
     this.port = port;
     this.log = log;
