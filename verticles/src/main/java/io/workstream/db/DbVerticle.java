@@ -72,12 +72,13 @@ public final class DbVerticle extends VerticleBase {
           .using(vertx)
           .build();
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
-        store = new WorkItemStore(pool, settings.retention());
+        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
           guarded(Endpoints.DB_MUTATE, this::mutate),
           guarded(Endpoints.DB_LIST_ITEMS, (ctx, request) -> store.list(ctx.tenantId(), request)),
           guarded(Endpoints.READ_HISTORY, (ctx, request) -> store.history(ctx.tenantId(), request)),
+          guarded(Endpoints.READ_HISTORIES, (ctx, request) -> store.histories(ctx.tenantId(), request)),
           guarded(Endpoints.READ_CURRENT_SEQS, (ctx, request) -> store.currentSeqs(ctx.tenantId(), request)),
           bus.serve(Endpoints.DB_STATUS, (ctx, probe) -> status()).completion()));
       });
