@@ -47,6 +47,11 @@ final class ProjectSubscription {
   private Runnable pageDone;
   private State state = State.PENDING;
   private long lastSeq;
+  /**
+   * The project's current seq as of the last page read (unknown: MAX_VALUE). Events after it come live (the
+   * subscription held them from before that read), so once this far it is live without another read.
+   */
+  private long historyCurrentSeq = Long.MAX_VALUE;
   private boolean askedForPage;
   private boolean overflowed;
 
@@ -134,6 +139,7 @@ final class ProjectSubscription {
           deliver(frame.seq(), frame.frame());
         } else if (frame.seq() > lastSeq + 1 && hold(frame)) {
           state = State.CATCHING_UP;
+          historyCurrentSeq = Long.MAX_VALUE;
           pump();
         }
       }
@@ -189,6 +195,7 @@ final class ProjectSubscription {
   }
 
   private void take(History next, Runnable done) {
+    historyCurrentSeq = next.getCurrentSeq();
     for (ChangeEvent event : next.getEventsList()) {
       page.add(event);
       budget.history(event.getSerializedSize());
@@ -238,7 +245,7 @@ final class ProjectSubscription {
     if (state != State.CATCHING_UP) {
       return;
     }
-    if (held.stream().anyMatch(f -> f.seq() == lastSeq + 1)) {
+    if (lastSeq >= historyCurrentSeq || held.stream().anyMatch(f -> f.seq() == lastSeq + 1)) {
       goLive();
     } else if (!askedForPage) {
       askedForPage = true;
