@@ -25,9 +25,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -230,31 +233,38 @@ class ConnectionMemoryTest {
         .addHeader("Authorization", "Bearer " + token));
   }
 
-  /** {@code count} items of about 19 KB (incompressible text), pipelined. */
+  /**
+   * {@code count} items of about 19 KB (incompressible text), 16 at a time; a create the node sheds or rate-limits is
+   * resent (same message id) after the retry_after_ms it was given.
+   */
   static void create(WsClient writer, String project, int count) throws Exception {
     Random random = new Random(project.hashCode());
-    List<CompletableFuture<ServerMessage>> acks = new ArrayList<>();
+    ArrayDeque<ClientMessage> todo = new ArrayDeque<>();
     for (int i = 0; i < count; i++) {
       StringBuilder description = new StringBuilder(DESCRIPTION);
       for (int c = 0; c < DESCRIPTION; c++) {
         description.append((char) ('a' + random.nextInt(26)));
       }
-      acks.add(writer.sendAsync(ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(
-        CreateWorkItem.newBuilder().setProjectId(project).setType(WorkItemType.TASK).setTitle("item " + i)
-          .setDescription(description.toString())).build()));
-      if (acks.size() == 200) {
-        await(acks);
+      todo.add(ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(CreateWorkItem.newBuilder()
+        .setProjectId(project).setType(WorkItemType.TASK).setTitle("item " + i)
+        .setDescription(description.toString())).build());
+    }
+    Map<ClientMessage, CompletableFuture<ServerMessage>> inFlight = new LinkedHashMap<>();
+    while (!todo.isEmpty() || !inFlight.isEmpty()) {
+      while (inFlight.size() < 16 && !todo.isEmpty()) {
+        ClientMessage request = todo.poll();
+        inFlight.put(request, writer.sendAsync(request));
+      }
+      Map.Entry<ClientMessage, CompletableFuture<ServerMessage>> oldest = inFlight.entrySet().iterator().next();
+      ServerMessage reply = oldest.getValue().get(60, TimeUnit.SECONDS);
+      inFlight.remove(oldest.getKey());
+      if (reply.hasError() && Set.of("RATE_LIMITED", "SERVICE_UNAVAILABLE").contains(reply.getError().getCode())) {
+        TimeUnit.MILLISECONDS.sleep(reply.getError().getRetryAfterMs());
+        todo.addFirst(oldest.getKey());
+      } else {
+        assertTrue(reply.hasWorkItemAck(), reply::toString);
       }
     }
-    await(acks);
-  }
-
-  private static void await(List<CompletableFuture<ServerMessage>> acks) throws Exception {
-    for (CompletableFuture<ServerMessage> ack : acks) {
-      ServerMessage reply = ack.get(60, TimeUnit.SECONDS);
-      assertTrue(reply.hasWorkItemAck(), reply::toString);
-    }
-    acks.clear();
   }
 
   /** Bytes held for all connections of the node (its gateway instances' gauges). */
