@@ -22,11 +22,13 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static io.workstream.CircuitBreakerTest.eventually;
 import static io.workstream.testing.Messages.create;
 import static io.workstream.testing.Messages.newId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RateAndConnectionLimitsTest {
 
   static final int PER_SECOND = 20;
+  static final int TENANT_PER_SECOND = 30;
   static final int MAX_PER_TENANT = 3;
   static final int MAX_PER_NODE = 8;
   static TestService service;
@@ -43,7 +46,8 @@ class RateAndConnectionLimitsTest {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("gateway")
       .put("rateLimit", new JsonObject().put("messagesPerSecond", PER_SECOND).put("burst", PER_SECOND)
-        .put("maxRejections", 40).put("abuseWindowMs", 10_000))
+        .put("maxRejections", 40).put("abuseWindowMs", 10_000)
+        .put("tenantMessagesPerSecond", TENANT_PER_SECOND).put("tenantBurst", TENANT_PER_SECOND))
       .put("connections", new JsonObject().put("maxPerTenant", MAX_PER_TENANT).put("maxPerNode", MAX_PER_NODE));
     service = TestService.start(config);
   }
@@ -79,6 +83,53 @@ class RateAndConnectionLimitsTest {
       for (int i = 0; i < 10; i++) {
         assertTrue(neighbour.request(create(newId(), "unaffected " + i)).hasWorkItemAck());
       }
+    }
+  }
+
+  /**
+   * A tenant's connections share one rate on the node: three connections each within their own limit are refused
+   * past the tenant's, none of them is cut off for it, a refused message resent when told is accepted, and another
+   * tenant at the same moment is not touched.
+   */
+  @Test
+  void aTenantsConnectionsShareOneRate() throws Exception {
+    String tenant = newId();
+    List<WsClient> connections = List.of(service.connect(tenant, "member"), service.connect(tenant, "member"),
+      service.connect(tenant, "member"));
+    try (WsClient other = service.connect(newId(), "member")) {
+      Map<String, CompletableFuture<ServerMessage>> sent = new HashMap<>();
+      Map<String, WsClient> senders = new HashMap<>();
+      List<CompletableFuture<ServerMessage>> others = new ArrayList<>();
+      for (int i = 0; i < PER_SECOND; i++) {
+        for (WsClient connection : connections) {
+          String id = newId();
+          sent.put(id, connection.sendAsync(ping(id)));
+          senders.put(id, connection);
+        }
+        others.add(other.sendAsync(ping(newId())));
+      }
+      Map<String, Long> refused = new HashMap<>();
+      for (var entry : sent.entrySet()) {
+        ServerMessage reply = entry.getValue().get(10, TimeUnit.SECONDS);
+        if (reply.hasError()) {
+          assertEquals("RATE_LIMITED", reply.getError().getCode());
+          assertTrue(reply.getError().getMessage().contains("tenant"), reply::toString);
+          refused.put(entry.getKey(), reply.getError().getRetryAfterMs());
+        }
+      }
+      int accepted = sent.size() - refused.size();
+      assertTrue(accepted <= TENANT_PER_SECOND + 3 && !refused.isEmpty(),
+        "60 pings against a tenant rate of 30: " + accepted + " accepted");
+      for (CompletableFuture<ServerMessage> reply : others) {
+        assertTrue(reply.get(10, TimeUnit.SECONDS).hasPong(), "another tenant is not limited by this one");
+      }
+      String resent = refused.keySet().iterator().next();
+      TimeUnit.MILLISECONDS.sleep(refused.get(resent));
+      assertTrue(senders.get(resent).sendAsync(ping(resent)).get(10, TimeUnit.SECONDS).hasPong(),
+        "resent after retry_after_ms, it is accepted");
+      connections.forEach(connection -> assertFalse(connection.isClosed(), "no connection is cut off for it"));
+    } finally {
+      connections.forEach(WsClient::close);
     }
   }
 

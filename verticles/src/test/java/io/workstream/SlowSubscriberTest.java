@@ -34,7 +34,8 @@ abstract class SlowSubscriberTest {
       .put("maxInFlight", 1_000)
       .put("connectionBudgetBytes", 128 * 1024)
       .put("replayPageBytes", 32 * 1024)
-      .put("rateLimit", new JsonObject().put("messagesPerSecond", 10_000).put("burst", 10_000))
+      .put("rateLimit", new JsonObject().put("messagesPerSecond", 10_000).put("burst", 10_000)
+        .put("tenantMessagesPerSecond", 10_000).put("tenantBurst", 10_000))
       .put("outbound", new JsonObject()
       .put("maxQueuedFrames", 100)
       .put("socketWriteQueueBytes", 64 * 1024)
@@ -50,17 +51,32 @@ abstract class SlowSubscriberTest {
         .addHeader("Authorization", "Bearer " + service.token(tenant, "slow-" + newId(), "viewer")));
   }
 
-  /** {@code count} creates of about 2 KB each, pipelined; returns once all are acknowledged. */
+  /**
+   * {@code count} creates of about 2 KB each, pipelined; what the node sheds is resent after the retry_after_ms it
+   * names, with the same message id. Returns once all are acknowledged.
+   */
   static void write(WsClient writer, String project, int count) throws Exception {
     List<CompletableFuture<ServerMessage>> acks = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      acks.add(writer.sendAsync(ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(
+      acks.add(untilAccepted(writer, ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(
         CreateWorkItem.newBuilder().setProjectId(project).setType(WorkItemType.TASK).setTitle("event " + i)
           .setDescription("x".repeat(2_000))).build()));
     }
     for (CompletableFuture<ServerMessage> ack : acks) {
-      assertTrue(ack.get(30, TimeUnit.SECONDS).hasWorkItemAck());
+      ServerMessage reply = ack.get(30, TimeUnit.SECONDS);
+      assertTrue(reply.hasWorkItemAck(), reply::toString);
     }
+  }
+
+  private static CompletableFuture<ServerMessage> untilAccepted(WsClient writer, ClientMessage create) {
+    return writer.sendAsync(create).thenCompose(reply -> {
+      if (!reply.hasError() || !reply.getError().getCode().equals("SERVICE_UNAVAILABLE")) {
+        return CompletableFuture.completedFuture(reply);
+      }
+      return CompletableFuture.runAsync(() -> { },
+          CompletableFuture.delayedExecutor(reply.getError().getRetryAfterMs(), TimeUnit.MILLISECONDS))
+        .thenCompose(v -> untilAccepted(writer, create));
+    });
   }
 
   static List<Long> seqs(List<ChangeEvent> events) {

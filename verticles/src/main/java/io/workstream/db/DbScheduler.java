@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 final class DbScheduler {
 
   /** Weight of the newest interval between completions in the running average. */
-  private static final double SMOOTHING = 0.05;
+  private static final double SMOOTHING = 0.1;
   private static final long MIN_RETRY_AFTER_MS = 10;
 
   /**
@@ -50,6 +50,8 @@ final class DbScheduler {
   private final Counter shedAfterWaiting;
   private int inFlight;
   private int queued;
+  /** Tenants with at least one operation waiting: they share the connections that free up. */
+  private int waitingTenants;
   /** The time between two completions while operations were waiting: the pace at which the queue drains. */
   private double averageIntervalMs = 5;
   private long lastCompletionAt = System.nanoTime();
@@ -75,6 +77,9 @@ final class DbScheduler {
       return Future.failedFuture(overloaded(tenant));
     }
     Promise<T> promise = Promise.promise();
+    if (tenant.waiting.isEmpty()) {
+      waitingTenants++;
+    }
     tenant.waiting.add(new Waiting<>(operation, promise, System.nanoTime()));
     queued++;
     if (!tenant.hasTurn && tenant.inFlight < limits.maxInFlightPerTenant()) {
@@ -112,6 +117,7 @@ final class DbScheduler {
     backlogAtLastCompletion = queued > 0;
     inFlight--;
     tenant.inFlight--;
+    shedHopeless(tenant);
     if (!tenant.waiting.isEmpty() && !tenant.hasTurn) {
       giveTurn(tenant);
     }
@@ -123,8 +129,16 @@ final class DbScheduler {
     while (inFlight < limits.maxInFlight() && !turns.isEmpty()) {
       Tenant tenant = turns.poll();
       tenant.hasTurn = false;
+      shedHopeless(tenant);
+      if (tenant.waiting.isEmpty()) {
+        forgetIfIdle(tenant);
+        continue;
+      }
       Waiting<?> next = tenant.waiting.poll();
       queued--;
+      if (tenant.waiting.isEmpty()) {
+        waitingTenants--;
+      }
       if ((System.nanoTime() - next.queuedAt) / 1_000_000 > limits.maxQueueWaitMs()) {
         shedAfterWaiting.increment();
         next.promise.fail(overloaded(tenant));
@@ -135,6 +149,25 @@ final class DbScheduler {
         giveTurn(tenant);
       }
       forgetIfIdle(tenant);
+    }
+  }
+
+  /**
+   * When the pace turns out slower than estimated, the newest waiting operations of a tenant can no longer start in
+   * time: refuse them now, not after they waited {@code maxQueueWaitMs} for nothing.
+   */
+  private void shedHopeless(Tenant tenant) {
+    long now = System.nanoTime();
+    Waiting<?> newest;
+    while ((newest = tenant.waiting.peekLast()) != null
+      && (now - newest.queuedAt) / 1_000_000 + expectedWaitMs(tenant.waiting.size()) > limits.maxQueueWaitMs()) {
+      tenant.waiting.pollLast();
+      queued--;
+      if (tenant.waiting.isEmpty()) {
+        waitingTenants--;
+      }
+      shedAfterWaiting.increment();
+      newest.promise.fail(overloaded(tenant));
     }
   }
 
@@ -154,12 +187,15 @@ final class DbScheduler {
    * shared in turn with the other tenants that are waiting.
    */
   private long expectedWaitMs(int position) {
-    int sharing = Math.max(1, turns.size());
+    int sharing = Math.max(1, waitingTenants);
     return (long) Math.ceil(position * averageIntervalMs * sharing);
   }
 
   private WorkstreamException overloaded(Tenant tenant) {
-    long drainMs = Math.max(MIN_RETRY_AFTER_MS, expectedWaitMs(tenant.waiting.size()));
+    // The queue never keeps more than maxQueueWaitMs of work (what the estimate let in beyond that is shed when its
+    // turn comes), so that is the most it takes to drain.
+    long drainMs = Math.max(MIN_RETRY_AFTER_MS,
+      Math.min(limits.maxQueueWaitMs(), expectedWaitMs(tenant.waiting.size())));
     // Spread the resends of a burst over the drain time, instead of bringing them all back at once.
     long retryAfterMs = drainMs + ThreadLocalRandom.current().nextLong(drainMs + 1);
     return WorkstreamException.unavailable("the database is busy; resend after retry_after_ms", retryAfterMs);

@@ -31,14 +31,17 @@ final class Admission {
   private final GatewayConfig.RateLimit rate;
   private final int maxInFlight;
   private final Bucket bucket;
+  /** Shared by the tenant's connections on this node. */
+  private final Bucket tenantBucket;
   /** Message id → when the token set aside for it is there (ms). */
   private final Map<String, Long> reserved = new HashMap<>();
   private long strikeWindowStartMs;
   private int strikesInWindow;
   private int inFlight;
 
-  Admission(GatewayConfig.RateLimit rate, int maxInFlight) {
+  Admission(GatewayConfig.RateLimit rate, int maxInFlight, Bucket tenantBucket) {
     this.rate = rate;
+    this.tenantBucket = tenantBucket;
     this.maxInFlight = maxInFlight;
     this.bucket = Bucket.builder()
       .addLimit(Bandwidth.builder().capacity(rate.burst())
@@ -78,14 +81,24 @@ final class Admission {
       return limited(readyAt - now);
     }
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(cost);
+    boolean tenantOver = false;
     if (probe.isConsumed()) {
-      return null;
+      if (tenantBucket.tryConsume(cost)) {
+        return null;
+      }
+      bucket.addTokens(cost);
+      tenantOver = true;
     }
     forgetUnclaimed(now);
     if (!messageId.isEmpty() && reserved.size() < maxInFlight) {
-      long waitMs = Math.max(1, toMillis(bucket.consumeIgnoringRateLimits(cost)));
+      long waitNanos = Math.max(bucket.consumeIgnoringRateLimits(cost), tenantBucket.consumeIgnoringRateLimits(cost));
+      long waitMs = Math.max(1, toMillis(waitNanos));
       reserved.put(messageId, now + waitMs);
-      return limited(waitMs);
+      return tenantOver ? tenantLimited(waitMs) : limited(waitMs);
+    }
+    if (tenantOver) {
+      // The tenant's other connections used its share: not this connection's abuse.
+      return tenantLimited(Math.max(1, toMillis(tenantBucket.estimateAbilityToConsume(cost).getNanosToWaitForRefill())));
     }
     strike(now);
     return limited(Math.max(1, toMillis(probe.getNanosToWaitForRefill())));
@@ -112,6 +125,11 @@ final class Admission {
   private WorkstreamException limited(long retryAfterMs) {
     return new WorkstreamException(ErrorCode.RATE_LIMITED,
       "more than " + rate.messagesPerSecond() + " messages per second", "", retryAfterMs);
+  }
+
+  private WorkstreamException tenantLimited(long retryAfterMs) {
+    return new WorkstreamException(ErrorCode.RATE_LIMITED, "the tenant's connections send more than "
+      + rate.tenantMessagesPerSecond() + " messages per second to this node", "", retryAfterMs);
   }
 
   private static long toMillis(long nanos) {

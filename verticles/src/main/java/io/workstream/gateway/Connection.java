@@ -3,6 +3,7 @@ package io.workstream.gateway;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.github.bucket4j.Bucket;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -58,14 +59,14 @@ final class Connection {
   private boolean closeRequested;
   private boolean closing;
 
-  Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal) {
+  Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal, Bucket tenantRate) {
     this.gateway = gateway;
     this.config = gateway.config();
     this.ws = ws;
     this.principal = principal;
     ConnectionBudget budget = new ConnectionBudget(config, gateway.metrics());
     this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), budget);
-    this.admission = new Admission(config.rateLimit(), config.maxInFlight());
+    this.admission = new Admission(config.rateLimit(), config.maxInFlight(), tenantRate);
     this.subscriptions = new Subscriptions(gateway, principal, id, outbound, budget, pacer);
     // The queue only reports, one way: dropped events stop the subscriptions where they got to (they say where, in
     // the Lagged it sends); a client that reads nothing at all is closed.

@@ -31,12 +31,13 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   }
 
   /**
-   * A token bucket per connection. A message costs a token, a Subscribe or Unsubscribe one per
-   * {@code projectsPerToken} projects it names. Over it a message is refused with RATE_LIMITED; a connection refused
-   * more than {@code maxRejections} times within {@code abuseWindowMs} is closed with 1008.
+   * A token bucket per connection, and one per tenant over all its connections on the node. A message costs a
+   * token from each, a Subscribe or Unsubscribe one per {@code projectsPerToken} projects it names. Over either a
+   * message is refused with RATE_LIMITED; a connection refused more than {@code maxRejections} times within
+   * {@code abuseWindowMs} for ignoring that advice is closed with 1008.
    */
   public record RateLimit(int messagesPerSecond, int burst, int maxRejections, long abuseWindowMs,
-                          int projectsPerToken) {
+                          int projectsPerToken, int tenantMessagesPerSecond, int tenantBurst) {
   }
 
   /** Connections per tenant and in all on this node; over them the handshake gets 429 / 503. */
@@ -128,7 +129,9 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         rate.getInteger("burst", 100),
         rate.getInteger("maxRejections", 50),
         rate.getLong("abuseWindowMs", 10_000L),
-        rate.getInteger("projectsPerToken", 4)),
+        rate.getInteger("projectsPerToken", 4),
+        rate.getInteger("tenantMessagesPerSecond", 200),
+        rate.getInteger("tenantBurst", 400)),
       new Connections(
         connections.getInteger("maxPerTenant", 1_000),
         connections.getInteger("maxPerNode", 20_000)),

@@ -149,7 +149,7 @@ public final class GatewayVerticle extends VerticleBase {
         refuse(rc, 401, refused.code(), refused.getMessage());
       })
       .onSuccess(principal -> {
-        switch (limits.tryAcquire(principal.tenantId(), config.connections())) {
+        switch (limits.tryAcquire(principal.tenantId(), config.connections(), config.rateLimit())) {
           case TENANT -> refuse(rc, 429, ErrorCode.CONNECTION_LIMIT,
             "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
           case NODE -> refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
@@ -172,7 +172,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void connected(ServerWebSocket ws, Principal principal) {
-    Connection connection = new Connection(services, ws, principal);
+    Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {
       if (connections.remove(connection)) {
