@@ -16,9 +16,11 @@ import io.workstream.config.Json;
  * @param statementTimeoutMs PostgreSQL-side statement timeout: a query the breaker gave up on does not run forever
  * @param idleInTransactionTimeoutMs how long PostgreSQL lets a transaction of ours wait on us (a frozen node) before
  *                   it ends the session and frees its locks
+ * @param maxHierarchyDepth how many levels a parent chain may have (a root item is level 1)
  */
 public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPort, PgConnectOptions connect,
-                       int poolSize, int poolQueueSize, long statementTimeoutMs, long idleInTransactionTimeoutMs, Breaker breaker, Retry retry,
+                       int poolSize, int poolQueueSize, long statementTimeoutMs, long idleInTransactionTimeoutMs,
+                       int maxHierarchyDepth, Breaker breaker, Retry retry,
                        Retention retention, Faults faults) {
 
   /** Circuit breaker around every database operation. */
@@ -63,6 +65,7 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
       db.getInteger("poolQueueSize", 1024),
       db.getLong("statementTimeoutMs", 5_000L),
       db.getLong("idleInTransactionTimeoutMs", 2_000L),
+      db.getInteger("maxHierarchyDepth", 32),
       new Breaker(
         breaker.getInteger("maxFailures", 5),
         breaker.getLong("failureWindowMs", 60_000L),

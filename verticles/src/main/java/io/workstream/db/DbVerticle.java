@@ -72,7 +72,7 @@ public final class DbVerticle extends VerticleBase {
           .using(vertx)
           .build();
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
-        store = new WorkItemStore(pool, settings.retention());
+        store = new WorkItemStore(pool, settings.retention(), settings.maxHierarchyDepth());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
           guarded(Endpoints.DB_MUTATE, this::mutate),

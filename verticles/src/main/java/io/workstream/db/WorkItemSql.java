@@ -27,11 +27,33 @@ final class WorkItemSql {
   /** A parent must exist in the project; the share lock keeps a concurrent delete of it out until we commit. */
   static final String LOCK_PARENT = "SELECT project_id FROM work_items WHERE tenant_id = $1 AND id = $2 FOR SHARE";
 
-  /** Whether $3 is $2 or one of its ancestors: making $2 the parent of $3 would close a cycle. */
-  static final String IS_ANCESTOR_OR_SELF = "WITH RECURSIVE ancestors(id, parent_id) AS ("
-    + " SELECT id, parent_id FROM work_items WHERE tenant_id = $1 AND id = $2"
-    + " UNION SELECT w.id, w.parent_id FROM work_items w JOIN ancestors a ON w.id = a.parent_id AND w.tenant_id = $1)"
-    + " SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = $3)";
+  /**
+   * Serialises the parent changes of one project (taken before any row lock, only by creates and updates that name
+   * a parent): each checks cycles and depth against what the previous one committed. Two-key advisory locks are a
+   * key space of their own (Flyway's lock uses the one-key form).
+   */
+  static final String LOCK_HIERARCHY = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
+
+  /** The same lock, for an existing item's project (none when the item does not exist: the row lock says so). */
+  static final String LOCK_ITEM_HIERARCHY = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext(project_id::text)) "
+    + "FROM work_items WHERE tenant_id = $1 AND id = $2";
+
+  /**
+   * Walking up from $2 (at most $4 + 1 levels): whether $3 is $2 or one of its ancestors (making $2 the parent of
+   * $3 would close a cycle), and how many levels $2 is deep.
+   */
+  static final String ANCESTRY = "WITH RECURSIVE ancestors(id, parent_id, depth) AS ("
+    + " SELECT id, parent_id, 1 FROM work_items WHERE tenant_id = $1 AND id = $2"
+    + " UNION ALL SELECT w.id, w.parent_id, a.depth + 1 FROM work_items w JOIN ancestors a"
+    + "   ON w.tenant_id = $1 AND w.id = a.parent_id WHERE a.depth <= $4)"
+    + " SELECT coalesce(bool_or(id = $3), false) AS cycle, max(depth) AS depth FROM ancestors";
+
+  /** How many levels the subtree under $2 has (1: no children), walking down at most $3 levels. */
+  static final String SUBTREE_HEIGHT = "WITH RECURSIVE below(id, level) AS ("
+    + " SELECT id, 1 FROM work_items WHERE tenant_id = $1 AND id = $2"
+    + " UNION ALL SELECT w.id, b.level + 1 FROM work_items w JOIN below b ON w.tenant_id = $1 AND w.parent_id = b.id"
+    + "   WHERE b.level < $3)"
+    + " SELECT max(level) FROM below";
 
   static final String HAS_CHILDREN = "SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND parent_id = $2)";
 
