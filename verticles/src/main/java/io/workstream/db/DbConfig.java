@@ -36,8 +36,12 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
   public record Retry(int attempts, long initialDelayMs, long maxDelayMs) {
   }
 
-  /** How much history and how many idempotency records are kept. */
-  public record Retention(int maxEventsPerProject, long maxEventAgeMs, long idempotencyMs, long pruneIntervalMs) {
+  /**
+   * How much history and how many idempotency records are kept; expired rows go every {@code pruneIntervalMs}, in
+   * statements of at most {@code pruneBatchSize} rows, at most {@code pruneMaxBatches} statements per table and run.
+   */
+  public record Retention(int maxEventsPerProject, long maxEventAgeMs, long idempotencyMs, long pruneIntervalMs,
+                          int pruneBatchSize, int pruneMaxBatches) {
   }
 
   /**
@@ -94,7 +98,9 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
         retention.getInteger("maxEventsPerProject", 10_000),
         retention.getLong("maxEventAgeMs", 7L * 24 * 3600 * 1000),
         retention.getLong("idempotencyMs", 24L * 3600 * 1000),
-        retention.getLong("pruneIntervalMs", 60_000L)),
+        retention.getLong("pruneIntervalMs", 60_000L),
+        retention.getInteger("pruneBatchSize", 1_000),
+        retention.getInteger("pruneMaxBatches", 100)),
       new Faults(Json.section(db, "faults").getBoolean("losePublishes", false)));
   }
 

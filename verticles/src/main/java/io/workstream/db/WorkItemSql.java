@@ -81,7 +81,9 @@ final class WorkItemSql {
   static final String PRUNE_PROJECT_EVENTS = "DELETE FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
     + "AND seq <= $3";
 
-  static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE occurred_at_ms < $1";
+  /** At most $2 of the events older than $1, oldest first: one short statement of a prune run. */
+  static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE (tenant_id, project_id, seq) IN ("
+    + "SELECT tenant_id, project_id, seq FROM change_events WHERE occurred_at_ms < $1 ORDER BY occurred_at_ms LIMIT $2)";
 
   static final String CLAIM_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys (tenant_id, user_id, message_id, "
     + "created_at_ms, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
@@ -92,7 +94,10 @@ final class WorkItemSql {
   static final String STORE_REPLY = "UPDATE idempotency_keys SET reply = $4 WHERE tenant_id = $1 AND user_id = $2 "
     + "AND message_id = $3";
 
-  static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE created_at_ms < $1";
+  /** At most $2 of the idempotency records older than $1, oldest first. */
+  static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE (tenant_id, user_id, message_id) IN ("
+    + "SELECT tenant_id, user_id, message_id FROM idempotency_keys WHERE created_at_ms < $1 ORDER BY created_at_ms "
+    + "LIMIT $2)";
 
   static final String READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 }

@@ -219,12 +219,28 @@ final class WorkItemStore {
     });
   }
 
-  /** Removes history older than its retention and idempotency records past theirs. */
-  Future<Void> pruneExpired(long nowMs) {
-    return Future.all(
-      pool.preparedQuery(WorkItemSql.PRUNE_OLD_EVENTS).execute(Tuple.of(nowMs - retention.maxEventAgeMs())),
-      pool.preparedQuery(WorkItemSql.PRUNE_IDEMPOTENCY_KEYS).execute(Tuple.of(nowMs - retention.idempotencyMs()))
-    ).mapEmpty();
+  /** What one prune run removed: the rows each of its statements deleted, per table. */
+  record Pruned(List<Integer> eventBatches, List<Integer> idempotencyBatches) {
+  }
+
+  /**
+   * Removes history older than its retention and idempotency records past theirs, in statements of at most
+   * {@code pruneBatchSize} rows, each its own short transaction, and at most {@code pruneMaxBatches} of them per
+   * table: a large backlog never holds locks or a transaction for long, and what is left goes at the next run.
+   */
+  Future<Pruned> pruneExpired(long nowMs) {
+    return pruneInBatches(WorkItemSql.PRUNE_OLD_EVENTS, nowMs - retention.maxEventAgeMs(), new ArrayList<>())
+      .compose(events -> pruneInBatches(WorkItemSql.PRUNE_IDEMPOTENCY_KEYS, nowMs - retention.idempotencyMs(),
+        new ArrayList<>()).map(keys -> new Pruned(events, keys)));
+  }
+
+  private Future<List<Integer>> pruneInBatches(String sql, long olderThanMs, List<Integer> batches) {
+    return pool.preparedQuery(sql).execute(Tuple.of(olderThanMs, retention.pruneBatchSize())).compose(rows -> {
+      batches.add(rows.rowCount());
+      return rows.rowCount() < retention.pruneBatchSize() || batches.size() >= retention.pruneMaxBatches()
+        ? Future.succeededFuture(batches)
+        : pruneInBatches(sql, olderThanMs, batches);
+    });
   }
 
   Future<Void> ping() {
