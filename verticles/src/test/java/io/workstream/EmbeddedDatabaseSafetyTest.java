@@ -2,6 +2,7 @@ package io.workstream;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.workstream.config.Environment;
 import io.workstream.db.DbConfig;
 import io.workstream.db.EmbeddedDatabase;
 import io.workstream.db.PasswordProtectedPostgres;
@@ -27,6 +28,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -136,6 +138,21 @@ class EmbeddedDatabaseSafetyTest {
     assertEquals("app", byUrl.connect().getUser());
     assertEquals("from-env", byUrl.connect().getPassword());
     assertTrue(DbConfig.from(new JsonObject()).embedded(), "nothing named: the embedded database");
+  }
+
+  @Test
+  void theShippedConfigurationsReadAsDocumented() throws Exception {
+    assertTrue(DbConfig.from(conf("dev.json")).embedded(), "the laptop run uses the embedded database");
+    DbConfig external = DbConfig.from(Environment.apply(conf("dev.json"),
+      Map.of("WORKSTREAM_DB_URL", "postgresql://app:pw@db.internal:5432/work")));
+    assertFalse(external.embedded());
+    assertEquals("db.internal", external.connect().getHost());
+    String core = assertThrows(IllegalArgumentException.class, () -> DbConfig.from(conf("core.json"))).getMessage();
+    assertTrue(core.contains("db.url") && core.contains("db.password"), core);
+  }
+
+  private static JsonObject conf(String name) throws IOException {
+    return new JsonObject(Files.readString(Path.of("../conf", name)));
   }
 
   private static String refusal(JsonObject db) {
