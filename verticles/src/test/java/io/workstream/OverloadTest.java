@@ -33,7 +33,8 @@ class OverloadTest {
   @BeforeAll
   static void start() {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
-    config.getJsonObject("db").put("poolSize", 1).put("poolQueueSize", 2);
+    config.getJsonObject("db").put("poolSize", 1)
+      .put("admission", new JsonObject().put("maxQueued", 2).put("maxQueuedPerTenant", 2));
     config.getJsonObject("gateway").put("maxInFlight", 1_000)
       .put("rateLimit", new JsonObject().put("messagesPerSecond", 10_000).put("burst", 10_000));
     service = TestService.start(config);

@@ -32,10 +32,11 @@ abstract class SlowSubscriberTest {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("gateway")
       .put("maxInFlight", 1_000)
+      .put("connectionBudgetBytes", 128 * 1024)
+      .put("replayPageBytes", 32 * 1024)
       .put("rateLimit", new JsonObject().put("messagesPerSecond", 10_000).put("burst", 10_000))
       .put("outbound", new JsonObject()
       .put("maxQueuedFrames", 100)
-      .put("maxQueuedBytes", 128 * 1024)
       .put("socketWriteQueueBytes", 64 * 1024)
       .put("socketSendBufferBytes", 8 * 1024)
       .put("slowClientTimeoutMs", slowClientTimeoutMs));

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -105,28 +106,41 @@ public final class TenantBroadcastVerticle extends VerticleBase {
   }
 
   /**
-   * A gateway instance follows a project (its first subscriber of it), or a further subscriber needs to know where
-   * the live stream stands. Answers once the stream knows the project's current seq, so nothing is missed.
+   * A gateway instance follows projects (as their first subscriber there), or further subscribers need to know where
+   * the live streams stand. The streams this node did not follow yet start with one current-seq read between them;
+   * the answer comes once every stream knows its project's current seq, so nothing is missed.
    */
   private Future<FollowResult> follow(FollowProject request) {
-    ProjectKey key = new ProjectKey(request.tenantId(), request.projectId());
-    ProjectStream stream = streams.get(key);
-    Future<Void> ready;
-    if (stream == null) {
-      stream = new ProjectStream(key.tenantId(), key.projectId());
-      streams.put(key, stream);
-      ready = start(key, stream);
-      if (!ready.isComplete()) {
-        starting.put(key, ready);
+    List<Future<Void>> ready = new ArrayList<>();
+    List<ProjectKey> fresh = new ArrayList<>();
+    Map<String, ProjectStream> following = new LinkedHashMap<>();
+    for (String projectId : request.projectIds()) {
+      ProjectKey key = new ProjectKey(request.tenantId(), projectId);
+      ProjectStream stream = streams.get(key);
+      if (stream == null) {
+        stream = new ProjectStream(key.tenantId(), key.projectId());
+        streams.put(key, stream);
+        fresh.add(key);
+      } else if (!stream.ready()) {
+        ready.add(starting.get(key));
       }
-    } else {
-      ready = stream.ready() ? Future.succeededFuture() : starting.get(key);
+      if (request.follow().contains(projectId)) {
+        stream.gateways.add(request.gatewayId());
+      }
+      following.put(projectId, stream);
     }
-    if (request.follow()) {
-      stream.gateways.add(request.gatewayId());
+    if (!fresh.isEmpty()) {
+      Future<Void> started = start(fresh);
+      if (!started.isComplete()) {
+        fresh.forEach(key -> starting.put(key, started));
+      }
+      ready.add(started);
     }
-    ProjectStream following = stream;
-    return ready.map(v -> new FollowResult(following.lastSeq()));
+    return Future.all(ready).map(v -> {
+      Map<String, Long> seqs = new HashMap<>();
+      following.forEach((projectId, stream) -> seqs.put(projectId, stream.lastSeq()));
+      return new FollowResult(seqs);
+    });
   }
 
   private void unfollow(UnfollowProject request) {
@@ -139,20 +153,27 @@ public final class TenantBroadcastVerticle extends VerticleBase {
   }
 
   /**
-   * Starts a stream this node did not follow yet: reads the project's current seq; events committed meanwhile wait
-   * in the stream (it is registered before the read) rather than being missed.
+   * Starts streams this node did not follow yet, with one read of their projects' current seqs; events committed
+   * meanwhile wait in the streams (they are registered before the read) rather than being missed.
    */
-  private Future<Void> start(ProjectKey key, ProjectStream stream) {
-    return bus.request(Endpoints.READ_HISTORY, ReadHistory.newBuilder().setProjectId(key.projectId()).build())
-      .<Void>map(history -> {
-        stream.start(history.getCurrentSeq(), event -> emit(stream, event));
-        watchForGap(stream);
+  private Future<Void> start(List<ProjectKey> keys) {
+    List<ProjectStream> fresh = keys.stream().map(streams::get).toList();
+    ReadCurrentSeqs read = ReadCurrentSeqs.newBuilder()
+      .addAllProjectIds(keys.stream().map(ProjectKey::projectId).toList()).build();
+    return bus.request(Endpoints.READ_CURRENT_SEQS, read)
+      .<Void>map(current -> {
+        for (ProjectStream stream : fresh) {
+          stream.start(current.getSeqsOrDefault(stream.projectId, 0L), event -> emit(stream, event));
+          watchForGap(stream);
+        }
         return null;
       })
       .andThen(ar -> {
-        starting.remove(key);
-        if (ar.failed()) {
-          streams.remove(key, stream);
+        for (int i = 0; i < keys.size(); i++) {
+          starting.remove(keys.get(i));
+          if (ar.failed()) {
+            streams.remove(keys.get(i), fresh.get(i));
+          }
         }
       });
   }

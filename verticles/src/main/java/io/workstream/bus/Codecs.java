@@ -8,7 +8,9 @@ import io.workstream.bus.proto.CurrentSeqs;
 import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.proto.ReadCurrentSeqs;
 import io.workstream.bus.proto.DeleteItem;
+import io.workstream.bus.proto.Histories;
 import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.ReadHistories;
 import io.workstream.bus.proto.ReadHistory;
 import io.workstream.bus.proto.TenantChange;
 import io.workstream.protocol.v1.ClientMessage;
@@ -36,6 +38,8 @@ public final class Codecs {
     proto(eb, DeleteItem.class, DeleteItem.parser());
     proto(eb, ReadHistory.class, ReadHistory.parser());
     proto(eb, History.class, History.parser());
+    proto(eb, ReadHistories.class, ReadHistories.parser());
+    proto(eb, Histories.class, Histories.parser());
     proto(eb, TenantChange.class, TenantChange.parser());
     proto(eb, Mutation.class, Mutation.parser());
     proto(eb, ReadCurrentSeqs.class, ReadCurrentSeqs.parser());

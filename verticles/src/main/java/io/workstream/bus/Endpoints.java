@@ -2,7 +2,9 @@ package io.workstream.bus;
 
 import io.vertx.core.json.JsonObject;
 import io.workstream.bus.proto.CurrentSeqs;
+import io.workstream.bus.proto.Histories;
 import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.ReadHistories;
 import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.proto.ReadCurrentSeqs;
 import io.workstream.bus.proto.ReadHistory;
@@ -33,6 +35,13 @@ public final class Endpoints {
   /** The project's current seq and retained events after a cursor; answered by any core node's DB verticle. */
   public static final Endpoint<ReadHistory, History> READ_HISTORY =
     Endpoint.cluster("workstream.history", ReadHistory.class, History.class, DEFAULT_TIMEOUT_MS);
+
+  /**
+   * The history of many projects in one query: one Subscribe's cursors, or a connection's subscriptions waiting for
+   * their next page.
+   */
+  public static final Endpoint<ReadHistories, Histories> READ_HISTORIES =
+    Endpoint.cluster("workstream.histories", ReadHistories.class, Histories.class, DEFAULT_TIMEOUT_MS);
 
   /** The current seqs of many projects in one query (the edge's periodic check for changes it never received). */
   public static final Endpoint<ReadCurrentSeqs, CurrentSeqs> READ_CURRENT_SEQS =

@@ -16,6 +16,7 @@ import io.workstream.bus.WorkstreamException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -67,9 +68,14 @@ final class DatabaseGuard {
     registry.remove(stateGauge);
   }
 
-  /** Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. */
+  /**
+   * Runs {@code operation} under the breaker; fails only with {@link WorkstreamException}. Once the caller has its
+   * answer (the breaker's timeout), no further attempt starts: a retry nobody waits for only adds load.
+   */
   <T> Future<T> run(Supplier<Future<T>> operation) {
-    return breaker.<T>execute(promise -> attempt(operation, 1, promise))
+    AtomicBoolean answered = new AtomicBoolean();
+    return breaker.<T>execute(promise -> attempt(operation, 1, promise, answered))
+      .andThen(done -> answered.set(true))
       .recover(this::toClient);
   }
 
@@ -91,7 +97,7 @@ final class DatabaseGuard {
     return Math.max(250, left);
   }
 
-  private <T> void attempt(Supplier<Future<T>> operation, int attempt, Promise<T> promise) {
+  private <T> void attempt(Supplier<Future<T>> operation, int attempt, Promise<T> promise, AtomicBoolean answered) {
     Future<T> result;
     try {
       result = operation.get();
@@ -99,11 +105,18 @@ final class DatabaseGuard {
       result = Future.failedFuture(e);
     }
     result.onComplete(promise::complete, failure -> {
-      if (attempt < retry.attempts() && DbErrors.isTransient(failure) && breaker.state() == CircuitBreakerState.CLOSED) {
+      if (attempt < retry.attempts() && DbErrors.isTransient(failure) && breaker.state() == CircuitBreakerState.CLOSED
+        && !answered.get()) {
         long delay = Math.max(1, backoff.delay(failure, attempt));
         LOG.debug("transient database failure, retrying", kv("attempt", attempt),
           kv("delayMs", delay), kv("error", failure.toString()));
-        vertx.setTimer(delay, t -> attempt(operation, attempt + 1, promise));
+        vertx.setTimer(delay, t -> {
+          if (answered.get()) {
+            promise.fail(failure);
+          } else {
+            attempt(operation, attempt + 1, promise, answered);
+          }
+        });
       } else {
         promise.fail(failure);
       }

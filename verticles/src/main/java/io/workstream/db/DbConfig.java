@@ -17,16 +17,24 @@ import java.util.List;
  * @param embeddedPort     its port; 0 picks a free one
  * @param connect          where the external database is (ignored when embedded)
  * @param poolSize         connections in the pool
- * @param poolQueueSize    requests allowed to wait for a connection before new ones are refused
+ * @param admission        how operations wait for a connection, and when they are shed
  * @param statementTimeoutMs PostgreSQL-side statement timeout: a query the breaker gave up on does not run forever
  * @param idleInTransactionTimeoutMs how long PostgreSQL lets a transaction of ours wait on us (a frozen node) before
  *                   it ends the session and frees its locks
+ * @param listPageBytes    the largest GetWorkItems reply: a page that would be larger ends early, with a next page token
  * @param maxHierarchyDepth how many levels a parent chain may have (a root item is level 1)
  */
 public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPort, PgConnectOptions connect,
-                       int poolSize, int poolQueueSize, long statementTimeoutMs, long idleInTransactionTimeoutMs,
+                       int poolSize, Admission admission, long statementTimeoutMs, long idleInTransactionTimeoutMs, int listPageBytes,
                        int maxHierarchyDepth, Breaker breaker, Retry retry,
                        Retention retention, Faults faults) {
+
+  /**
+   * Admission to the pool ({@link DbScheduler}): operations waiting for a connection, in all and per tenant, how
+   * many connections one tenant may hold, and the longest wait before an operation is shed as overload.
+   */
+  public record Admission(int maxQueued, int maxQueuedPerTenant, int maxInFlightPerTenant, long maxQueueWaitMs) {
+  }
 
   /** Circuit breaker around every database operation. */
   public record Breaker(int maxFailures, long failureWindowMs, long resetTimeoutMs, long timeoutMs) {
@@ -65,6 +73,8 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
     JsonObject breaker = Json.section(db, "breaker");
     JsonObject retry = Json.section(db, "retry");
     JsonObject retention = Json.section(db, "retention");
+    JsonObject admission = Json.section(db, "admission");
+    int poolSize = db.getInteger("poolSize", 8);
     String url = db.getString("url", "");
     boolean external = !url.isBlank() || !db.getString("host", "").isBlank();
     Boolean embeddedSetting = embedded.getBoolean("enabled");
@@ -80,10 +90,16 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
       embedded.getString("dataDir", ".data/postgres"),
       embedded.getInteger("port", 0),
       connect,
-      db.getInteger("poolSize", 8),
-      db.getInteger("poolQueueSize", 1024),
+      poolSize,
+      new Admission(
+        admission.getInteger("maxQueued", 1024),
+        admission.getInteger("maxQueuedPerTenant", 256),
+        // One tenant's flood gets a quarter of the pool: the database keeps room (and CPU) for everyone else.
+        admission.getInteger("maxInFlightPerTenant", Math.max(1, poolSize / 4)),
+        admission.getLong("maxQueueWaitMs", 1_000L)),
       db.getLong("statementTimeoutMs", 5_000L),
       db.getLong("idleInTransactionTimeoutMs", 2_000L),
+      Math.max(db.getInteger("listPageBytes", 1024 * 1024), 2 * WorkItemStore.LIST_ENVELOPE_BYTES),
       db.getInteger("maxHierarchyDepth", 32),
       new Breaker(
         breaker.getInteger("maxFailures", 5),

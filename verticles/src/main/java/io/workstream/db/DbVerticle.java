@@ -27,8 +27,10 @@ import java.util.function.BiFunction;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * DB access: owns the PostgreSQL pool and is the only code that talks to the database. Every operation goes
- * through the {@link DatabaseGuard} (circuit breaker, retries).
+ * DB access: owns the PostgreSQL pool and is the only code that talks to the database. Every operation waits for
+ * its turn in the {@link DbScheduler} (fair between tenants; overload shed there, before the breaker), then runs
+ * through the {@link DatabaseGuard} (circuit breaker, retries). Health queries have a connection of their own, so a
+ * full pool reads as busy, not as down.
  *
  * <p>Consumes {@code workstream.db.mutate}, {@code workstream.db.list-items} and {@code workstream.db.status} (node),
  * {@code workstream.history} and {@code workstream.current-seqs} (cluster: one consumer per core node). Publishes
@@ -40,9 +42,14 @@ public final class DbVerticle extends VerticleBase {
   /** Shorter than the gateway's probe timeout, so a hung database reads as DOWN rather than as no answer. */
   private static final long HEALTH_QUERY_TIMEOUT_MS = 700;
 
+  /** Housekeeping takes its turns as a tenant of its own. */
+  private static final String SYSTEM_TENANT = "";
+
   private Bus bus;
   private DbConfig settings;
   private Pool pool;
+  private Pool healthPool;
+  private DbScheduler scheduler;
   private DatabaseGuard guard;
   private WorkItemStore store;
 
@@ -56,28 +63,41 @@ public final class DbVerticle extends VerticleBase {
         return target;
       }))
       .compose(target -> {
+        PgConnectOptions connect = target
+          .addProperty("application_name", "workstream")
+          .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs()))
+          // A node frozen mid-transaction (a hung host, a partition) must not hold a project's seq lock for the
+          // others: the server ends such a session and its locks go with it.
+          .addProperty("idle_in_transaction_session_timeout", Long.toString(settings.idleInTransactionTimeoutMs()));
         pool = PgBuilder.pool()
           .with(new PoolOptions()
             .setMaxSize(settings.poolSize())
-            .setMaxWaitQueueSize(settings.poolQueueSize())
+            // The scheduler keeps at most one operation per connection; this queue only holds the stragglers of
+            // operations the breaker gave up on.
+            .setMaxWaitQueueSize(settings.admission().maxQueued())
             .setConnectionTimeout((int) settings.breaker().timeoutMs())
             .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
             .setName("workstream-db"))
-          .connectingTo(target
-            .addProperty("application_name", "workstream")
-            .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs()))
-            // A node frozen mid-transaction (a hung host, a partition) must not hold a project's seq lock for the
-            // others: the server ends such a session and its locks go with it.
-            .addProperty("idle_in_transaction_session_timeout", Long.toString(settings.idleInTransactionTimeoutMs())))
+          .connectingTo(connect)
           .using(vertx)
           .build();
+        healthPool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(4).setName("workstream-db-health"))
+          .connectingTo(connect)
+          .using(vertx)
+          .build();
+        DbConfig.Admission admission = settings.admission();
+        scheduler = new DbScheduler(new DbScheduler.Limits(settings.poolSize(), admission.maxInFlightPerTenant(),
+          admission.maxQueued(), admission.maxQueuedPerTenant(), admission.maxQueueWaitMs()),
+          Observability.registry(config()));
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
-        store = new WorkItemStore(pool, settings.retention(), settings.maxHierarchyDepth());
+        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes(), settings.maxHierarchyDepth());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
           guarded(Endpoints.DB_MUTATE, this::mutate),
           guarded(Endpoints.DB_LIST_ITEMS, (ctx, request) -> store.list(ctx.tenantId(), request)),
           guarded(Endpoints.READ_HISTORY, (ctx, request) -> store.history(ctx.tenantId(), request)),
+          guarded(Endpoints.READ_HISTORIES, (ctx, request) -> store.histories(ctx.tenantId(), request)),
           guarded(Endpoints.READ_CURRENT_SEQS, (ctx, request) -> store.currentSeqs(ctx.tenantId(), request)),
           bus.serve(Endpoints.DB_STATUS, (ctx, probe) -> status()).completion()));
       });
@@ -93,13 +113,17 @@ public final class DbVerticle extends VerticleBase {
     if (guard != null) {
       guard.close();
     }
-    Future<Void> closed = pool == null ? Future.succeededFuture() : pool.close();
+    Future<Void> closed = Future.join(close(pool), close(healthPool)).mapEmpty();
     return closed.eventually(() -> settings.embedded()
       ? vertx.executeBlocking(() -> {
       EmbeddedDatabase.release();
       return null;
     })
       : Future.succeededFuture());
+  }
+
+  private static Future<Void> close(Pool pool) {
+    return pool == null ? Future.succeededFuture() : pool.close();
   }
 
   private Future<PgConnectOptions> target() {
@@ -110,9 +134,13 @@ public final class DbVerticle extends VerticleBase {
       settings.embeddedPort()));
   }
 
-  /** Serves one operation under the guard (breaker, retries); its failures cross the bus as protocol codes. */
+  /**
+   * Serves one operation in its tenant's turn and under the guard (breaker, retries); its failures cross the bus as
+   * protocol codes.
+   */
   private <T, R> Future<Void> guarded(Endpoint<T, R> endpoint, BiFunction<RequestContext, T, Future<R>> operation) {
-    return bus.serve(endpoint, (ctx, body) -> guard.run(() -> operation.apply(ctx, body))).completion();
+    return bus.serve(endpoint, (ctx, body) ->
+      scheduler.submit(ctx.tenantId(), () -> guard.run(() -> operation.apply(ctx, body)))).completion();
   }
 
   /** Applies the mutation in one transaction; after the commit, publishes its change once for every edge node. */
@@ -129,8 +157,9 @@ public final class DbVerticle extends VerticleBase {
 
   /** A real query, outside the breaker so it sees the database come back, and the breaker's state. */
   private Future<JsonObject> status() {
-    JsonObject status = new JsonObject().put("breaker", guard.state().name());
-    return store.ping().timeout(HEALTH_QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    JsonObject status = new JsonObject().put("breaker", guard.state().name())
+      .put("inFlight", scheduler.inFlight()).put("queued", scheduler.queued());
+    return healthPool.query("SELECT 1").execute().timeout(HEALTH_QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
       .map(v -> status.put("database", "UP"))
       // The error text names hosts and ports: it goes to the log, not to whoever reads /health.
       .recover(err -> {
@@ -140,7 +169,7 @@ public final class DbVerticle extends VerticleBase {
   }
 
   private void prune() {
-    store.pruneExpired(System.currentTimeMillis())
+    scheduler.submit(SYSTEM_TENANT, () -> guard.run(() -> store.pruneExpired(System.currentTimeMillis())))
       .onFailure(err -> LOG.warn("pruning history failed", kv("error", err.toString())));
   }
 }

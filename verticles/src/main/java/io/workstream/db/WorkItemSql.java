@@ -59,9 +59,23 @@ final class WorkItemSql {
 
   static final String DELETE_ITEM = "DELETE FROM work_items WHERE tenant_id = $1 AND id = $2";
 
-  /** Page of a project ordered by (updated_at_ms, id), after the cursor $4/$5. */
-  static final String LIST_ITEMS = "SELECT " + COLUMNS + " FROM work_items WHERE tenant_id = $1 AND project_id = $2 "
-    + "AND updated_at_ms >= $3 AND (updated_at_ms, id) > ($4, $5) ORDER BY updated_at_ms, id LIMIT $6";
+  /**
+   * At least the encoded size of an item in a WorkItemList (its text fields, plus what its ids, numbers, tags and
+   * lengths take at most), computed from the row's lengths without reading the text itself.
+   */
+  private static final String ITEM_BYTES = "(octet_length(title) + octet_length(description) "
+    + "+ octet_length(coalesce(assignee_id, '')) + octet_length(created_by) + octet_length(updated_by) + 320)";
+
+  /**
+   * Page of a project ordered by (updated_at_ms, id), after the cursor $4/$5: at most $6 rows, and only those that
+   * start within $7 bytes ({@code page_bytes}, the running size up to and including the row). The first row that
+   * ends past $7 comes too, so the reader knows another page follows.
+   */
+  static final String LIST_ITEMS = "SELECT " + COLUMNS + ", page_bytes FROM (SELECT " + COLUMNS + ", "
+    + ITEM_BYTES + " AS item_bytes, sum(" + ITEM_BYTES + ") OVER (ORDER BY updated_at_ms, id ROWS UNBOUNDED PRECEDING)"
+    + " AS page_bytes FROM work_items WHERE tenant_id = $1 AND project_id = $2 AND updated_at_ms >= $3 "
+    + "AND (updated_at_ms, id) > ($4, $5) ORDER BY updated_at_ms, id LIMIT $6) page "
+    + "WHERE page_bytes - item_bytes <= $7 ORDER BY updated_at_ms, id";
 
   static final String NEXT_SEQ = "INSERT INTO project_sequences (tenant_id, project_id, last_seq) VALUES ($1, $2, 1) "
     + "ON CONFLICT (tenant_id, project_id) DO UPDATE SET last_seq = project_sequences.last_seq + 1 RETURNING last_seq";
@@ -74,8 +88,28 @@ final class WorkItemSql {
   static final String INSERT_EVENT = "INSERT INTO change_events (tenant_id, project_id, seq, occurred_at_ms, event) "
     + "VALUES ($1, $2, $3, $4, $5)";
 
-  static final String READ_EVENTS = "SELECT seq, event FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
-    + "AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5";
+  /**
+   * The history of many projects in one statement (one snapshot). Cursors are the arrays $2 (project), $3
+   * (after_seq), $4 (up_to_seq, 0: the current seq), in order; one row per cursor without events, or one per event:
+   * at most $5 per project, and only while the events so far (in cursor order, then seq) take at most $6 bytes —
+   * but always the first. {@code recovered}: the retained history reaches the cursor.
+   */
+  static final String READ_HISTORIES = "WITH cursors AS ("
+    + " SELECT c.ord, c.project_id, c.after_seq, coalesce(s.last_seq, 0) AS current_seq,"
+    + "  CASE WHEN c.up_to_seq > 0 THEN least(c.up_to_seq, coalesce(s.last_seq, 0)) ELSE coalesce(s.last_seq, 0) END"
+    + "  AS up_to_seq"
+    + " FROM unnest($2::uuid[], $3::int8[], $4::int8[]) WITH ORDINALITY AS c(project_id, after_seq, up_to_seq, ord)"
+    + " LEFT JOIN project_sequences s ON s.tenant_id = $1 AND s.project_id = c.project_id),"
+    + " states AS (SELECT c.*, c.after_seq <= c.current_seq AND (c.after_seq >= c.up_to_seq OR EXISTS ("
+    + "  SELECT 1 FROM change_events x WHERE x.tenant_id = $1 AND x.project_id = c.project_id"
+    + "  AND x.seq = c.after_seq + 1)) AS recovered FROM cursors c),"
+    + " events AS (SELECT s.ord, e.seq, e.event, octet_length(e.event) AS event_bytes,"
+    + "  sum(octet_length(e.event)) OVER (ORDER BY s.ord, e.seq ROWS UNBOUNDED PRECEDING) AS page_bytes"
+    + "  FROM states s CROSS JOIN LATERAL (SELECT seq, event FROM change_events e WHERE e.tenant_id = $1"
+    + "   AND e.project_id = s.project_id AND e.seq > s.after_seq AND e.seq <= s.up_to_seq ORDER BY e.seq LIMIT $5) e"
+    + "  WHERE s.recovered)"
+    + " SELECT s.ord, s.current_seq, s.recovered, e.seq, e.event FROM states s LEFT JOIN events e ON e.ord = s.ord"
+    + " AND (e.page_bytes <= $6 OR e.page_bytes = e.event_bytes) ORDER BY s.ord, e.seq";
 
   /** Keeps the newest events of a project: removes those at or below $3. */
   static final String PRUNE_PROJECT_EVENTS = "DELETE FROM change_events WHERE tenant_id = $1 AND project_id = $2 "

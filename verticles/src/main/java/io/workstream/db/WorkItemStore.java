@@ -16,7 +16,10 @@ import io.workstream.bus.WorkstreamException;
 import io.workstream.protocol.PageToken;
 import io.workstream.protocol.WorkItems;
 import io.workstream.bus.proto.DeleteItem;
+import io.workstream.bus.proto.Histories;
 import io.workstream.bus.proto.History;
+import io.workstream.bus.proto.HistoryCursor;
+import io.workstream.bus.proto.ReadHistories;
 import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.proto.CurrentSeqs;
 import io.workstream.bus.proto.ReadCurrentSeqs;
@@ -55,14 +58,18 @@ final class WorkItemStore {
   }
 
   static final int DEFAULT_PAGE_SIZE = 500;
+  /** Room left in a GetWorkItems page for what is not an item: the envelope, as_of_seq, the next page token. */
+  static final int LIST_ENVELOPE_BYTES = 1_024;
 
   private final Pool pool;
   private final DbConfig.Retention retention;
+  private final int listPageBytes;
   private final int maxHierarchyDepth;
 
-  WorkItemStore(Pool pool, DbConfig.Retention retention, int maxHierarchyDepth) {
+  WorkItemStore(Pool pool, DbConfig.Retention retention, int listPageBytes, int maxHierarchyDepth) {
     this.pool = pool;
     this.retention = retention;
+    this.listPageBytes = listPageBytes;
     this.maxHierarchyDepth = maxHierarchyDepth;
   }
 
@@ -147,24 +154,30 @@ final class WorkItemStore {
       }));
   }
 
-  /** A page of a project's items and the seq the snapshot reflects, read in one consistent snapshot. */
+  /**
+   * A page of a project's items and the seq the snapshot reflects, read in one consistent snapshot. A page holds at
+   * most {@code limit} items and, but for a single item larger than that, at most {@code listPageBytes} encoded:
+   * a reply that would be larger stops early with a {@code next_page_token}, as one at the limit does.
+   */
   Future<WorkItemList> list(String tenantId, GetWorkItems request) {
     UUID projectId = UUID.fromString(request.getProjectId());
     int limit = request.getLimit() == 0 ? DEFAULT_PAGE_SIZE : request.getLimit();
     PageToken after = PageToken.decode(request.getPageToken());
     long since = request.hasUpdatedSinceMs() ? request.getUpdatedSinceMs() : Long.MIN_VALUE;
+    long itemBytes = listPageBytes - LIST_ENVELOPE_BYTES;
     return pool.withConnection(conn -> conn.begin().compose(tx -> conn.query(WorkItemSql.READ_ONLY_SNAPSHOT).execute()
       .compose(v -> Future.all(
         conn.preparedQuery(WorkItemSql.CURRENT_SEQ).execute(Tuple.of(tenantId, projectId)),
         conn.preparedQuery(WorkItemSql.LIST_ITEMS)
-          .execute(Tuple.of(tenantId, projectId, since, after.updatedAtMs(), after.id(), limit + 1))))
+          .execute(Tuple.of(tenantId, projectId, since, after.updatedAtMs(), after.id(), limit + 1, itemBytes))))
       .map(both -> {
         RowSet<Row> seq = both.resultAt(0);
         RowSet<Row> rows = both.resultAt(1);
         WorkItemList.Builder list = WorkItemList.newBuilder().setAsOfSeq(seq.size() == 0 ? 0 : seq.iterator().next().getLong(0));
         for (Row row : rows) {
-          if (list.getItemsCount() == limit) {
-            WorkItem last = list.getItems(limit - 1);
+          int count = list.getItemsCount();
+          if (count == limit || count > 0 && row.getLong("page_bytes") > itemBytes) {
+            WorkItem last = list.getItems(count - 1);
             list.setNextPageToken(new PageToken(last.getUpdatedAtMs(), UUID.fromString(last.getId())).encode());
             break;
           }
@@ -176,34 +189,59 @@ final class WorkItemStore {
   }
 
   /**
-   * The project's current seq and, when asked, the retained events after {@code after_seq} (up to {@code up_to_seq}
-   * and {@code limit}), or none with {@code recovered = false} when the history no longer reaches back that far.
+   * The project's current seq and, when asked, the retained events after {@code after_seq} (up to {@code up_to_seq},
+   * {@code limit} and {@code max_bytes}), or none with {@code recovered = false} when the history no longer reaches
+   * back that far.
    */
   Future<History> history(String tenantId, ReadHistory request) {
-    UUID projectId = UUID.fromString(request.getProjectId());
-    return pool.withConnection(conn -> conn.preparedQuery(WorkItemSql.CURRENT_SEQ).execute(Tuple.of(tenantId, projectId))
-      .compose(seqRows -> {
-        long current = seqRows.size() == 0 ? 0 : seqRows.iterator().next().getLong(0);
-        History.Builder history = History.newBuilder().setCurrentSeq(current);
-        if (!request.hasAfterSeq()) {
-          return Future.succeededFuture(history.build());
+    if (!request.hasAfterSeq()) {
+      UUID projectId = UUID.fromString(request.getProjectId());
+      return pool.preparedQuery(WorkItemSql.CURRENT_SEQ).execute(Tuple.of(tenantId, projectId))
+        .map(rows -> History.newBuilder().setCurrentSeq(rows.size() == 0 ? 0 : rows.iterator().next().getLong(0))
+          .build());
+    }
+    return histories(tenantId, ReadHistories.newBuilder()
+      .addCursors(HistoryCursor.newBuilder().setProjectId(request.getProjectId()).setAfterSeq(request.getAfterSeq())
+        .setUpToSeq(request.getUpToSeq()))
+      .setLimitPerProject(request.getLimit())
+      .setMaxBytes(request.getMaxBytes())
+      .build())
+      .map(all -> all.getProjects(0));
+  }
+
+  /** {@link #history} for many projects at once, in one statement: one snapshot, one round trip. */
+  Future<Histories> histories(String tenantId, ReadHistories request) {
+    int count = request.getCursorsCount();
+    UUID[] projects = new UUID[count];
+    Long[] after = new Long[count];
+    Long[] upTo = new Long[count];
+    for (int i = 0; i < count; i++) {
+      HistoryCursor cursor = request.getCursors(i);
+      projects[i] = UUID.fromString(cursor.getProjectId());
+      after[i] = cursor.getAfterSeq();
+      upTo[i] = cursor.getUpToSeq();
+    }
+    long limit = request.getLimitPerProject() > 0 ? request.getLimitPerProject() : Long.MAX_VALUE;
+    long maxBytes = request.getMaxBytes() > 0 ? request.getMaxBytes() : Long.MAX_VALUE;
+    Tuple params = Tuple.of(tenantId).addArrayOfUUID(projects).addArrayOfLong(after).addArrayOfLong(upTo)
+      .addLong(limit).addLong(maxBytes);
+    return pool.preparedQuery(WorkItemSql.READ_HISTORIES).execute(params).map(rows -> {
+      List<History.Builder> histories = new ArrayList<>(count);
+      for (Row row : rows) {
+        int index = row.getLong("ord").intValue() - 1;
+        if (index == histories.size()) {
+          histories.add(History.newBuilder().setCurrentSeq(row.getLong("current_seq"))
+            .setRecovered(row.getBoolean("recovered")));
         }
-        long after = request.getAfterSeq();
-        long upTo = request.getUpToSeq() > 0 ? Math.min(request.getUpToSeq(), current) : current;
-        if (after >= upTo) {
-          return Future.succeededFuture(history.setRecovered(after <= current).build());
+        Buffer event = row.getBuffer("event");
+        if (event != null) {
+          histories.get(index).addEvents(parseEvent(event));
         }
-        int limit = request.getLimit() > 0 ? request.getLimit() : Integer.MAX_VALUE;
-        return conn.preparedQuery(WorkItemSql.READ_EVENTS).execute(Tuple.of(tenantId, projectId, after, upTo, limit))
-          .map(rows -> {
-            List<ChangeEvent> events = new ArrayList<>(rows.size());
-            for (Row row : rows) {
-              events.add(parseEvent(row.getBuffer("event")));
-            }
-            boolean recovered = !events.isEmpty() && events.get(0).getSeq() == after + 1;
-            return recovered ? history.setRecovered(true).addAllEvents(events).build() : history.build();
-          });
-      }));
+      }
+      Histories.Builder all = Histories.newBuilder();
+      histories.forEach(all::addProjects);
+      return all.build();
+    });
   }
 
   /** The current seq of each of the tenant's projects (0 for one without changes yet). */

@@ -6,6 +6,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.local.SynchronizationStrategy;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
+import io.workstream.protocol.v1.ClientMessage;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -47,10 +48,25 @@ final class Admission {
   }
 
   /**
-   * Takes a token for one inbound message: null when it may be processed, otherwise the RATE_LIMITED to refuse it
-   * with, saying when it will be accepted.
+   * The tokens a message costs: one, but a Subscribe or Unsubscribe one per {@code projectsPerToken} projects it
+   * names (each project subscribed to may cost the database a history read), never more than the burst (or it could
+   * never be accepted).
    */
-  WorkstreamException overRate(String messageId) {
+  int cost(ClientMessage message) {
+    int projects = switch (message.getPayloadCase()) {
+      case SUBSCRIBE -> message.getSubscribe().getProjectsCount();
+      case UNSUBSCRIBE -> message.getUnsubscribe().getProjectIdsCount();
+      default -> 0;
+    };
+    int perToken = Math.max(1, rate.projectsPerToken());
+    return (int) Math.max(1, Math.min(rate.burst(), (projects + (long) perToken - 1) / perToken));
+  }
+
+  /**
+   * Takes {@code cost} tokens for one inbound message: null when it may be processed, otherwise the RATE_LIMITED to
+   * refuse it with, saying when it will be accepted (the tokens are set aside for it then).
+   */
+  WorkstreamException overRate(String messageId, int cost) {
     long now = System.currentTimeMillis();
     Long readyAt = messageId.isEmpty() ? null : reserved.get(messageId);
     if (readyAt != null) {
@@ -61,13 +77,13 @@ final class Admission {
       strike(now);
       return limited(readyAt - now);
     }
-    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(cost);
     if (probe.isConsumed()) {
       return null;
     }
     forgetUnclaimed(now);
     if (!messageId.isEmpty() && reserved.size() < maxInFlight) {
-      long waitMs = Math.max(1, toMillis(bucket.consumeIgnoringRateLimits(1)));
+      long waitMs = Math.max(1, toMillis(bucket.consumeIgnoringRateLimits(cost)));
       reserved.put(messageId, now + waitMs);
       return limited(waitMs);
     }

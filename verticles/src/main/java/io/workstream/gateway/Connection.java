@@ -47,6 +47,7 @@ final class Connection {
   private final Principal principal;
   private final String id = UUID.randomUUID().toString();
   private final Outbound outbound;
+  private final ReadPacer pacer = new ReadPacer();
   private final Admission admission;
   private final Subscriptions subscriptions;
   /** The token's exp (plus the configured grace): no frame read from then on is executed. */
@@ -65,9 +66,10 @@ final class Connection {
     this.config = gateway.config();
     this.ws = ws;
     this.principal = principal;
-    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics());
+    ConnectionBudget budget = new ConnectionBudget(config, gateway.metrics());
+    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), budget);
     this.admission = new Admission(config.rateLimit(), config.maxInFlight());
-    this.subscriptions = new Subscriptions(gateway, principal, id, outbound);
+    this.subscriptions = new Subscriptions(gateway, principal, id, outbound, budget, pacer);
     this.expiresAtMs = principal.expiresAtMs() + config.tokenExpiryGraceMs();
     // The queue only reports, one way: dropped events stop the subscriptions where they got to (they say where, in
     // the Lagged it sends); a client that reads nothing at all is closed.
@@ -78,7 +80,7 @@ final class Connection {
     ws.binaryMessageHandler(this::onFrame);
     ws.textMessageHandler(text -> {
       touch();
-      if (!closing && !pastExpiry() && admit("", "invalid")) {
+      if (!closing && !pastExpiry() && admit("", "invalid", 1)) {
         send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "frames must be binary protobuf ClientMessages")));
       }
@@ -97,6 +99,7 @@ final class Connection {
   void closed() {
     closing = true;
     gateway.vertx().cancelTimer(expiryTimer);
+    pacer.close();
     outbound.close();
     subscriptions.close();
   }
@@ -122,7 +125,7 @@ final class Connection {
     try {
       request = ClientMessage.parseFrom(frame.getBytes());
     } catch (InvalidProtocolBufferException e) {
-      if (admit("", "invalid")) {
+      if (admit("", "invalid", 1)) {
         send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.DECODE_ERROR,
           "the frame is not a ClientMessage")));
       }
@@ -130,7 +133,7 @@ final class Connection {
     }
     String messageId = request.getMessageId();
     String operation = operation(request);
-    if (!admit(messageId, operation)) {
+    if (!admit(messageId, operation, admission.cost(request))) {
       return;
     }
     if (messageId.length() > MESSAGE_ID_MAX || messageId.chars().anyMatch(Character::isISOControl)) {
@@ -158,7 +161,9 @@ final class Connection {
         case PING -> Future.succeededFuture(Envelopes.pong(r.getPing()));
         case SUBSCRIBE -> subscriptions.subscribe(ctx, r.getSubscribe()).<ServerMessage>map(v -> null);
         case UNSUBSCRIBE -> Future.succeededFuture(subscriptions.unsubscribe(r.getUnsubscribe()));
-        case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM, GET_WORK_ITEMS -> workItems(r);
+        case CREATE_WORK_ITEM, UPDATE_WORK_ITEM, DELETE_WORK_ITEM -> workItems(r);
+        // A page can be large: one at a time per connection, asked for once the previous one has gone out.
+        case GET_WORK_ITEMS -> pacer.turn().compose(v -> workItems(r));
         case PAYLOAD_NOT_SET -> Future.failedFuture(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "the ClientMessage carries no operation this server knows"));
       }))
@@ -176,15 +181,21 @@ final class Connection {
         send(Envelopes.error(messageId, ctx.correlationId(), known));
         done(operation, known.code().name(), started);
       })
-      .onComplete(ar -> admission.answered());
+      .onComplete(ar -> {
+        admission.answered();
+        if (request.getPayloadCase() == ClientMessage.PayloadCase.GET_WORK_ITEMS) {
+          // The next page is read once this one has left the queue and the socket has room (closed: never).
+          outbound.whenWritable(pacer::done);
+        }
+      });
   }
 
   /**
    * A message over the rate is refused with RATE_LIMITED (echoing its message id, so the client knows what to
    * resend, and when) and not processed; a connection that ignores that advice is closed with 1008.
    */
-  private boolean admit(String messageId, String operation) {
-    WorkstreamException refused = admission.overRate(messageId.length() <= MESSAGE_ID_MAX ? messageId : "");
+  private boolean admit(String messageId, String operation, int cost) {
+    WorkstreamException refused = admission.overRate(messageId.length() <= MESSAGE_ID_MAX ? messageId : "", cost);
     if (refused == null) {
       return true;
     }

@@ -11,11 +11,15 @@ import io.workstream.config.Json;
  * @param maxFrameBytes    the largest WebSocket frame (and message) accepted; larger ones close the socket with 1009
  * @param maxInFlight      requests one connection may have unanswered; more are refused with RATE_LIMITED
  * @param maxSubscriptions projects one connection may subscribe to
- * @param replayPageSize   history events read at a time when a subscriber catches up
+ * @param replayPageSize   history events read at a time per project when a subscriber catches up
+ * @param replayPageBytes  bytes of history a connection has in hand at a time (a page, for all its subscriptions)
+ * @param connectionBudgetBytes what one connection may hold in memory: its queued frames, the live events its
+ *                         subscriptions hold while they catch up, and its page of history ({@link ConnectionBudget})
  * @param tokenExpiryGraceMs how long after its token's {@code exp} a connection may stay open
  */
 public record GatewayConfig(String host, int port, long requestTimeoutMs, int maxFrameBytes, int maxInFlight,
-                            int maxSubscriptions, int replayPageSize, long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
+                            int maxSubscriptions, int replayPageSize, int replayPageBytes, int connectionBudgetBytes,
+                            long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
                             Outbound outbound, Heartbeat heartbeat, Drain drain) {
 
   /**
@@ -27,10 +31,12 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   }
 
   /**
-   * A token bucket per connection. Over it a message is refused with RATE_LIMITED; a connection refused more than
-   * {@code maxRejections} times within {@code abuseWindowMs} is closed with 1008.
+   * A token bucket per connection. A message costs a token, a Subscribe or Unsubscribe one per
+   * {@code projectsPerToken} projects it names. Over it a message is refused with RATE_LIMITED; a connection refused
+   * more than {@code maxRejections} times within {@code abuseWindowMs} is closed with 1008.
    */
-  public record RateLimit(int messagesPerSecond, int burst, int maxRejections, long abuseWindowMs) {
+  public record RateLimit(int messagesPerSecond, int burst, int maxRejections, long abuseWindowMs,
+                          int projectsPerToken) {
   }
 
   /** Connections per tenant and in all on this node; over them the handshake gets 429 / 503. */
@@ -38,11 +44,12 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   }
 
   /**
-   * The bound of one connection's outbound queue (frames waiting while its socket is full), the socket's own write
-   * queue, and how long a subscriber may stay unable to take even a Lagged before it is closed with 1013.
+   * The bound of one connection's outbound queue in frames (frames waiting while its socket is full; their bytes
+   * count against the connection's budget), the socket's own write queue, and how long a client may take nothing at
+   * all (not even a Lagged) before it is closed with 1013.
    * {@code socketSendBufferBytes} 0 leaves the kernel's default.
    */
-  public record Outbound(int maxQueuedFrames, int maxQueuedBytes, int socketWriteQueueBytes, int socketSendBufferBytes,
+  public record Outbound(int maxQueuedFrames, int socketWriteQueueBytes, int socketSendBufferBytes,
                          long slowClientTimeoutMs) {
   }
 
@@ -67,6 +74,10 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
    * address other than loopback, and HS256 secrets too short to resist guessing.
    */
   public GatewayConfig checked() {
+    if (replayPageBytes <= 0 || 2L * replayPageBytes > connectionBudgetBytes) {
+      throw new IllegalArgumentException("gateway.replayPageBytes must be positive and at most half of "
+        + "gateway.connectionBudgetBytes (the rest holds queued frames and live events)");
+    }
     if (!"HS256".equals(auth.algorithm())) {
       return this;
     }
@@ -102,6 +113,8 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
       gateway.getInteger("maxInFlight", 64),
       gateway.getInteger("maxSubscriptions", 1_000),
       gateway.getInteger("replayPageSize", 100),
+      gateway.getInteger("replayPageBytes", 256 * 1024),
+      gateway.getInteger("connectionBudgetBytes", 2 * 1024 * 1024),
       gateway.getLong("tokenExpiryGraceMs", 0L),
       new Auth(
         auth.getString("algorithm", "HS256"),
@@ -114,13 +127,13 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         rate.getInteger("messagesPerSecond", 50),
         rate.getInteger("burst", 100),
         rate.getInteger("maxRejections", 50),
-        rate.getLong("abuseWindowMs", 10_000L)),
+        rate.getLong("abuseWindowMs", 10_000L),
+        rate.getInteger("projectsPerToken", 4)),
       new Connections(
         connections.getInteger("maxPerTenant", 1_000),
         connections.getInteger("maxPerNode", 20_000)),
       new Outbound(
         outbound.getInteger("maxQueuedFrames", 1_000),
-        outbound.getInteger("maxQueuedBytes", 1024 * 1024),
         outbound.getInteger("socketWriteQueueBytes", 256 * 1024),
         outbound.getInteger("socketSendBufferBytes", 0),
         outbound.getLong("slowClientTimeoutMs", 10_000L)),

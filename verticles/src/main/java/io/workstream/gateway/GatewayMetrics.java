@@ -22,6 +22,8 @@ final class GatewayMetrics {
   private final Counter lagged;
   private final AtomicLong queuedBytes = new AtomicLong();
   private final Gauge queued;
+  private final AtomicLong heldBytes = new AtomicLong();
+  private final Gauge held;
 
   GatewayMetrics(MeterRegistry registry, String gatewayId, Collection<?> openConnections) {
     this.registry = registry;
@@ -33,6 +35,10 @@ final class GatewayMetrics {
       .description("Times a subscriber fell behind and had change events dropped").register(registry);
     this.queued = Gauge.builder("workstream.outbound.queued.bytes", queuedBytes, AtomicLong::get)
       .tag("gateway", gatewayId).description("Bytes waiting in connections' outbound queues").register(registry);
+    this.held = Gauge.builder("workstream.connections.held.bytes", heldBytes, AtomicLong::get)
+      .tag("gateway", gatewayId)
+      .description("Bytes held for connections: queued frames, live events held while catching up, history in hand")
+      .register(registry);
     this.connections = Gauge.builder("workstream.connections.open", openConnections, Collection::size)
       .tag("gateway", gatewayId).description("Open WebSocket connections").register(registry);
   }
@@ -48,6 +54,11 @@ final class GatewayMetrics {
   /** Bytes entering (positive) or leaving (negative) outbound queues. */
   void queued(long bytes) {
     queuedBytes.addAndGet(bytes);
+  }
+
+  /** Bytes a connection's budget takes (positive) or gives back (negative). */
+  void held(long bytes) {
+    heldBytes.addAndGet(bytes);
   }
 
   void lagged() {
@@ -77,5 +88,6 @@ final class GatewayMetrics {
   void close() {
     registry.remove(connections);
     registry.remove(queued);
+    registry.remove(held);
   }
 }

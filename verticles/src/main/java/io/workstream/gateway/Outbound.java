@@ -10,9 +10,11 @@ import java.util.Map;
 
 /**
  * One connection's way out: frames go straight to the socket while it keeps up, and wait in a queue bounded by
- * frames and bytes while it is full. When the queue overflows, the queued change events are dropped (replies are
- * kept) and the connection is told it lagged; a connection that cannot take even that is slow and is closed. Memory
- * per connection stays bounded whatever the client does. Confined to the connection's event loop.
+ * frames and by the connection's {@link ConnectionBudget} while it is full. When the queue overflows, the queued
+ * change events are dropped (replies are kept) and the connection is told it lagged; a connection that cannot take
+ * even that, or whose socket takes nothing at all for {@code slowClientTimeoutMs} while frames or reads wait for it,
+ * is slow and is closed. Memory per connection stays bounded whatever the client does. Confined to the connection's
+ * event loop.
  */
 final class Outbound implements OutboundQueue {
 
@@ -36,19 +38,23 @@ final class Outbound implements OutboundQueue {
   private final ServerWebSocket ws;
   private final GatewayConfig.Outbound limits;
   private final GatewayMetrics metrics;
+  private final ConnectionBudget budget;
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
   private long queuedBytes;
   private Buffer laggedFrame;
   private long laggedSinceMs;
+  /** Since when the socket has taken nothing while something waits for it (0: it is taking what we write). */
+  private long blockedSinceMs;
   private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>();
   private boolean closed;
   private Dropped dropped;
   private Runnable slow;
 
-  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics) {
+  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics, ConnectionBudget budget) {
     this.ws = ws;
     this.limits = limits;
     this.metrics = metrics;
+    this.budget = budget;
     ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
     ws.drainHandler(v -> flush());
   }
@@ -72,9 +78,14 @@ final class Outbound implements OutboundQueue {
     offer(new Frame(frame, projectId, seq));
   }
 
-  /** Whether a Lagged has waited longer than a subscriber may take to read it. */
+  /**
+   * Whether a Lagged has waited longer than a subscriber may take to read it, or the socket has taken nothing for
+   * that long while frames or reads wait for it: the client does not read at all.
+   */
   boolean stalled(long nowMs) {
-    return laggedFrame != null && nowMs - laggedSinceMs > limits.slowClientTimeoutMs();
+    long timeoutMs = limits.slowClientTimeoutMs();
+    return laggedFrame != null && nowMs - laggedSinceMs > timeoutMs
+      || blockedSinceMs > 0 && nowMs - blockedSinceMs > timeoutMs;
   }
 
   @Override
@@ -88,15 +99,16 @@ final class Outbound implements OutboundQueue {
       action.run();
     } else if (!closed) {
       whenWritable.add(action);
+      blocked();
     }
   }
 
   /** The socket closed: let go of everything. */
   void close() {
     closed = true;
-    queue.clear();
-    metrics.queued(-queuedBytes);
-    queuedBytes = 0;
+    while (!queue.isEmpty()) {
+      dequeued(queue.poll());
+    }
     laggedFrame = null;
     whenWritable.clear();
   }
@@ -113,26 +125,33 @@ final class Outbound implements OutboundQueue {
       write(frame.bytes());
       return;
     }
-    if (fits(frame)) {
-      enqueue(frame);
-    } else {
+    if (!enqueued(frame)) {
       overflow(frame);
     }
   }
 
-  private boolean fits(Frame frame) {
-    return queue.size() < limits.maxQueuedFrames() && queuedBytes + frame.bytes().length() <= limits.maxQueuedBytes();
-  }
-
-  private void enqueue(Frame frame) {
+  /** Queues the frame if the queue and the connection's budget have room for it. */
+  private boolean enqueued(Frame frame) {
+    if (queue.size() >= limits.maxQueuedFrames() || !budget.tryTake(frame.bytes().length())) {
+      return false;
+    }
     queue.add(frame);
     queuedBytes += frame.bytes().length();
     metrics.queued(frame.bytes().length());
+    blocked();
+    return true;
   }
 
   private void dequeued(Frame frame) {
     queuedBytes -= frame.bytes().length();
     metrics.queued(-frame.bytes().length());
+    budget.give(frame.bytes().length());
+  }
+
+  private void blocked() {
+    if (blockedSinceMs == 0) {
+      blockedSinceMs = System.currentTimeMillis();
+    }
   }
 
   /** The queue is full: drop the waiting change events and owe the client a Lagged, or give up on it. */
@@ -153,16 +172,16 @@ final class Outbound implements OutboundQueue {
     }
     if (frame.isEvent()) {
       firstDropped.merge(frame.projectId(), frame.seq(), Math::min);
-    } else if (fits(frame)) {
-      enqueue(frame);
-    } else {
-      slow.run();
-      return;
     }
+    // Stopping the subscriptions gives back what they held, so a reply gets the room they took.
     laggedFrame = dropped.lagged(firstDropped);
     if (laggedFrame != null) {
       laggedSinceMs = System.currentTimeMillis();
       metrics.lagged();
+      blocked();
+    }
+    if (!frame.isEvent() && !enqueued(frame)) {
+      slow.run();
     }
   }
 
@@ -172,6 +191,8 @@ final class Outbound implements OutboundQueue {
   }
 
   private void flush() {
+    // The client read something: it is not stalled (it may still be slow, which the queue's bound deals with).
+    blockedSinceMs = 0;
     while (!queue.isEmpty() && !ws.writeQueueFull()) {
       Frame frame = queue.poll();
       dequeued(frame);
@@ -183,6 +204,9 @@ final class Outbound implements OutboundQueue {
     }
     while (!whenWritable.isEmpty() && writable()) {
       whenWritable.poll().run();
+    }
+    if (!closed && (!isEmpty() || !whenWritable.isEmpty())) {
+      blocked();
     }
   }
 }

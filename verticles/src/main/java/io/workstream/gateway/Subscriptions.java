@@ -10,8 +10,10 @@ import io.workstream.bus.RequestContext;
 import io.workstream.bus.RequestContexts;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.bus.WorkstreamException;
+import io.workstream.bus.proto.Histories;
 import io.workstream.bus.proto.History;
-import io.workstream.bus.proto.ReadHistory;
+import io.workstream.bus.proto.HistoryCursor;
+import io.workstream.bus.proto.ReadHistories;
 import io.workstream.protocol.Validation;
 import io.workstream.protocol.v1.ProjectCursor;
 import io.workstream.protocol.v1.ServerMessage;
@@ -25,9 +27,12 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -48,20 +53,29 @@ final class Subscriptions {
   private final Principal principal;
   private final String connectionId;
   private final OutboundQueue out;
+  private final ConnectionBudget budget;
+  private final ReadPacer pacer;
   private final Map<String, ProjectSubscription> byProject = new HashMap<>();
+  /** Subscriptions catching up that wait for their next page, in the order they asked. */
+  private final Set<ProjectSubscription> waitingForPage = new LinkedHashSet<>();
+  private boolean pageAsked;
 
-  Subscriptions(GatewayServices gateway, Principal principal, String connectionId, OutboundQueue out) {
+  Subscriptions(GatewayServices gateway, Principal principal, String connectionId, OutboundQueue out,
+                ConnectionBudget budget, ReadPacer pacer) {
     this.gateway = gateway;
     this.config = gateway.config();
     this.principal = principal;
     this.connectionId = connectionId;
     this.out = out;
+    this.budget = budget;
+    this.pacer = pacer;
   }
 
   /**
-   * Registers each project (holding its live events), asks the broadcast where its live stream stands and, with
-   * {@code after_seq}, reads the first page of history; then sends the SubscribeAck, and each subscription catches
-   * up at the pace of the socket before it goes live. Nothing is left subscribed on failure.
+   * Registers each project (holding its live events), asks the broadcast where the live streams stand (one request
+   * for all the projects) and, for the cursors, reads the first page of history of all of them in one read; then
+   * sends the SubscribeAck, and each subscription catches up at the pace of the socket before it goes live. Nothing
+   * is left subscribed on failure.
    */
   Future<Void> subscribe(RequestContext ctx, Subscribe request) {
     if (!ctx.canRead()) {
@@ -75,48 +89,53 @@ final class Subscriptions {
         + config.maxSubscriptions() + " projects");
     }
     Map<String, ProjectSubscription> added = new LinkedHashMap<>();
-    List<Future<SubscriptionStart>> starts = new ArrayList<>();
+    Set<String> first = new HashSet<>();
+    List<HistoryCursor> replays = new ArrayList<>();
     cursors.forEach((projectId, afterSeq) -> {
-      ProjectSubscription subscription = new ProjectSubscription(out, this::catchUpPage, projectId,
-        config.replayPageSize());
+      ProjectSubscription subscription = new ProjectSubscription(out, budget, this::requestPage, projectId);
       ProjectSubscription replaced = byProject.put(projectId, subscription);
       if (replaced != null) {
         replaced.suspend(null);
       }
       added.put(projectId, subscription);
-      boolean first = gateway.index().add(principal.tenantId(), projectId, this);
-      FollowProject follow = new FollowProject(principal.tenantId(), projectId, gateway.id(), first);
-      starts.add(gateway.bus().request(Endpoints.BROADCAST_FOLLOW, follow, config.requestTimeoutMs())
-        .compose(live -> afterSeq < 0
-          ? Future.succeededFuture(new SubscriptionStart(live.currentSeq(), false, null))
-          : readHistory(projectId, afterSeq, config.replayPageSize())
-          .map(history -> new SubscriptionStart(history.getCurrentSeq(), history.getRecovered(), history))));
+      if (gateway.index().add(principal.tenantId(), projectId, this)) {
+        first.add(projectId);
+      }
+      if (afterSeq >= 0) {
+        replays.add(HistoryCursor.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).build());
+      }
     });
-    return Future.all(starts)
-      .<Void>map(all -> {
-        List<SubscriptionStart> results = all.list();
+    FollowProject follow = new FollowProject(principal.tenantId(), List.copyOf(added.keySet()), first, gateway.id());
+    return gateway.bus().request(Endpoints.BROADCAST_FOLLOW, follow, config.requestTimeoutMs())
+      .compose(live -> firstPages(replays).map(pages -> {
+        ReadPacer.Shared turn = new ReadPacer.Shared(pages.turnDone());
+        Map<String, History> histories = new HashMap<>();
+        for (int i = 0; i < replays.size(); i++) {
+          histories.put(replays.get(i).getProjectId(), pages.histories().getProjects(i));
+        }
         SubscribeAck.Builder ack = SubscribeAck.newBuilder();
-        int i = 0;
-        for (String projectId : added.keySet()) {
-          SubscriptionStart start = results.get(i++);
+        added.keySet().forEach(projectId -> {
           long afterSeq = cursors.get(projectId);
-          boolean recovered = afterSeq >= 0 && start.recovered();
+          History history = histories.get(projectId);
+          boolean recovered = history != null && history.getRecovered();
+          long currentSeq = history != null ? history.getCurrentSeq() : live.currentSeqs().getOrDefault(projectId, 0L);
           ack.addProjects(SubscriptionState.newBuilder()
             .setProjectId(projectId)
-            .setCurrentSeq(start.currentSeq())
+            .setCurrentSeq(currentSeq)
             .setRecovered(recovered)
-            .setReplayed(recovered ? (int) Math.max(0, start.currentSeq() - afterSeq) : 0));
-        }
+            .setReplayed(recovered ? (int) Math.max(0, currentSeq - afterSeq) : 0));
+        });
         // The ack goes out before any recovered event: the subscriptions start only once it is queued.
         out.send(Envelopes.frame(Envelopes.reply(ctx, ServerMessage.newBuilder().setSubscribeAck(ack).build())));
-        i = 0;
-        for (Map.Entry<String, ProjectSubscription> entry : added.entrySet()) {
-          SubscriptionStart start = results.get(i++);
-          entry.getValue().start(cursors.get(entry.getKey()), start.recovered(), start.currentSeq(),
-            start.firstPage() == null ? List.of() : start.firstPage().getEventsList());
-        }
-        return null;
-      })
+        added.forEach((projectId, subscription) -> {
+          History history = histories.get(projectId);
+          subscription.start(cursors.get(projectId), history != null && history.getRecovered(),
+            history != null ? history.getCurrentSeq() : live.currentSeqs().getOrDefault(projectId, 0L),
+            history != null ? history : History.getDefaultInstance(), turn.part());
+        });
+        turn.seal();
+        return (Void) null;
+      }))
       .onFailure(failure -> added.forEach((projectId, subscription) -> {
         if (byProject.remove(projectId, subscription)) {
           subscription.suspend(null);
@@ -125,8 +144,18 @@ final class Subscriptions {
       }));
   }
 
-  /** Where one subscription starts: the live seq, and for a cursor whether and how the history reaches it. */
-  private record SubscriptionStart(long currentSeq, boolean recovered, History firstPage) {
+  /** The first page of history of a Subscribe's cursors, read in its connection's turn; and how to end the turn. */
+  private record FirstPages(Histories histories, Runnable turnDone) {
+  }
+
+  private Future<FirstPages> firstPages(List<HistoryCursor> replays) {
+    if (replays.isEmpty()) {
+      return Future.succeededFuture(new FirstPages(Histories.getDefaultInstance(), () -> { }));
+    }
+    return pacer.turn()
+      .compose(v -> readHistories(replays)
+        .onFailure(failure -> pacer.done())
+        .map(histories -> new FirstPages(histories, pacer::done)));
   }
 
   /** The validated cursors of a Subscribe: canonical project id → after_seq, or -1 for none. */
@@ -201,6 +230,7 @@ final class Subscriptions {
 
   /** The connection closed: every subscription stops and is given back. */
   void close() {
+    waitingForPage.clear();
     byProject.values().forEach(s -> s.suspend(null));
     byProject.keySet().forEach(this::release);
     byProject.clear();
@@ -214,15 +244,56 @@ final class Subscriptions {
     }
   }
 
-  /** A catch-up page for a subscription, outside any request: a chain of its own for this connection's user. */
-  private Future<History> catchUpPage(String projectId, long afterSeq, int limit) {
-    RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
-      principal.userId(), principal.roles());
-    return RequestContexts.within(gateway.vertx(), reader, () -> readHistory(projectId, afterSeq, limit));
+  /**
+   * A subscription catching up needs its next page. The connection reads pages in its turn ({@link ReadPacer}), one
+   * read for all its subscriptions waiting then, so it has one page of history in hand at a time.
+   */
+  private void requestPage(ProjectSubscription subscription) {
+    waitingForPage.add(subscription);
+    if (pageAsked) {
+      return;
+    }
+    pageAsked = true;
+    pacer.turn().onComplete(turn -> {
+      pageAsked = false;
+      List<ProjectSubscription> batch = waitingForPage.stream()
+        .filter(s -> s.state() == ProjectSubscription.State.CATCHING_UP).toList();
+      waitingForPage.clear();
+      if (turn.failed()) {
+        return;
+      }
+      if (batch.isEmpty()) {
+        pacer.done();
+        return;
+      }
+      List<HistoryCursor> cursors = batch.stream().map(s -> HistoryCursor.newBuilder().setProjectId(s.projectId())
+        .setAfterSeq(s.lastSeq()).build()).toList();
+      catchUpPages(cursors).onComplete(read -> {
+        if (read.failed()) {
+          pacer.done();
+          batch.forEach(ProjectSubscription::pageFailed);
+          return;
+        }
+        ReadPacer.Shared pageTurn = new ReadPacer.Shared(pacer::done);
+        for (int i = 0; i < batch.size(); i++) {
+          batch.get(i).page(read.result().getProjects(i), pageTurn.part());
+        }
+        pageTurn.seal();
+      });
+    });
   }
 
-  private Future<History> readHistory(String projectId, long afterSeq, int limit) {
-    ReadHistory read = ReadHistory.newBuilder().setProjectId(projectId).setAfterSeq(afterSeq).setLimit(limit).build();
-    return gateway.bus().request(Endpoints.READ_HISTORY, read, config.requestTimeoutMs());
+  /** Catch-up pages, outside any request: a chain of its own for this connection's user. */
+  private Future<Histories> catchUpPages(List<HistoryCursor> cursors) {
+    RequestContext reader = new RequestContext(UUID.randomUUID().toString(), "", principal.tenantId(),
+      principal.userId(), principal.roles());
+    return RequestContexts.within(gateway.vertx(), reader, () -> readHistories(cursors));
+  }
+
+  /** One read of many projects' history: at most a page of events per project, a page of bytes in all. */
+  private Future<Histories> readHistories(List<HistoryCursor> cursors) {
+    ReadHistories read = ReadHistories.newBuilder().addAllCursors(cursors)
+      .setLimitPerProject(config.replayPageSize()).setMaxBytes(config.replayPageBytes()).build();
+    return gateway.bus().request(Endpoints.READ_HISTORIES, read, config.requestTimeoutMs());
   }
 }

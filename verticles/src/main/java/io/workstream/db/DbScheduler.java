@@ -1,0 +1,191 @@
+package io.workstream.db;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.workstream.bus.WorkstreamException;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * Admits database operations to the pool's connections, fairly between tenants, and sheds what cannot start soon.
+ * At most one operation per connection runs; the rest wait in one queue per tenant, and a freed connection goes to
+ * the next tenant in turn (round robin), so a tenant with a thousand queued writes delays another tenant's write
+ * by one operation, not by a thousand. One tenant never holds more than {@code maxInFlightPerTenant} connections,
+ * which keeps some free for the others.
+ *
+ * <p>Shedding happens here, before the circuit breaker, and is never counted by it: an operation is refused at
+ * once with SERVICE_UNAVAILABLE when its tenant's queue is full, the node's queue is full, or the wait it would
+ * have exceeds {@code maxQueueWaitMs}; one that still waited longer than that (the estimate was wrong) is refused
+ * when its turn comes instead of being started late. {@code retry_after_ms} is the time the tenant's queue takes to
+ * drain at the measured pace, so a client that waits for it finds room. Confined to the DB verticle's event loop.
+ */
+final class DbScheduler {
+
+  /** Weight of the newest interval between completions in the running average. */
+  private static final double SMOOTHING = 0.05;
+  private static final long MIN_RETRY_AFTER_MS = 10;
+
+  /**
+   * @param maxInFlight          operations running at once: the pool's size
+   * @param maxInFlightPerTenant of those, at most this many for one tenant
+   * @param maxQueued            operations waiting, all tenants together
+   * @param maxQueuedPerTenant   operations waiting, per tenant
+   * @param maxQueueWaitMs       the longest an operation may wait for a connection
+   */
+  record Limits(int maxInFlight, int maxInFlightPerTenant, int maxQueued, int maxQueuedPerTenant,
+                long maxQueueWaitMs) {
+  }
+
+  private final Limits limits;
+  private final Map<String, Tenant> tenants = new HashMap<>();
+  /** Tenants with queued work and a connection to spare, in turn order. */
+  private final ArrayDeque<Tenant> turns = new ArrayDeque<>();
+  private final Counter shedAtOnce;
+  private final Counter shedAfterWaiting;
+  private int inFlight;
+  private int queued;
+  /** The time between two completions while operations were waiting: the pace at which the queue drains. */
+  private double averageIntervalMs = 5;
+  private long lastCompletionAt = System.nanoTime();
+  private boolean backlogAtLastCompletion;
+
+  DbScheduler(Limits limits, MeterRegistry registry) {
+    this.limits = limits;
+    this.shedAtOnce = shedCounter(registry, "full");
+    this.shedAfterWaiting = shedCounter(registry, "waited");
+  }
+
+  /** Runs {@code operation} for {@code tenantId} when a connection is free and it is that tenant's turn. */
+  <T> Future<T> submit(String tenantId, Supplier<Future<T>> operation) {
+    Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
+    if (tenant.waiting.isEmpty() && tenant.inFlight < limits.maxInFlightPerTenant() && inFlight < limits.maxInFlight()) {
+      return start(tenant, operation);
+    }
+    long expectedWaitMs = expectedWaitMs(tenant.waiting.size() + 1);
+    if (queued >= limits.maxQueued() || tenant.waiting.size() >= limits.maxQueuedPerTenant()
+      || expectedWaitMs > limits.maxQueueWaitMs()) {
+      shedAtOnce.increment();
+      forgetIfIdle(tenant);
+      return Future.failedFuture(overloaded(tenant));
+    }
+    Promise<T> promise = Promise.promise();
+    tenant.waiting.add(new Waiting<>(operation, promise, System.nanoTime()));
+    queued++;
+    if (!tenant.hasTurn && tenant.inFlight < limits.maxInFlightPerTenant()) {
+      giveTurn(tenant);
+    }
+    return promise.future();
+  }
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  int queued() {
+    return queued;
+  }
+
+  private <T> Future<T> start(Tenant tenant, Supplier<Future<T>> operation) {
+    inFlight++;
+    tenant.inFlight++;
+    Future<T> result;
+    try {
+      result = operation.get();
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return result.andThen(done -> finished(tenant));
+  }
+
+  private void finished(Tenant tenant) {
+    long now = System.nanoTime();
+    if (backlogAtLastCompletion) {
+      averageIntervalMs += SMOOTHING * ((now - lastCompletionAt) / 1e6 - averageIntervalMs);
+    }
+    lastCompletionAt = now;
+    backlogAtLastCompletion = queued > 0;
+    inFlight--;
+    tenant.inFlight--;
+    if (!tenant.waiting.isEmpty() && !tenant.hasTurn) {
+      giveTurn(tenant);
+    }
+    forgetIfIdle(tenant);
+    startNext();
+  }
+
+  private void startNext() {
+    while (inFlight < limits.maxInFlight() && !turns.isEmpty()) {
+      Tenant tenant = turns.poll();
+      tenant.hasTurn = false;
+      Waiting<?> next = tenant.waiting.poll();
+      queued--;
+      if ((System.nanoTime() - next.queuedAt) / 1_000_000 > limits.maxQueueWaitMs()) {
+        shedAfterWaiting.increment();
+        next.promise.fail(overloaded(tenant));
+      } else {
+        next.startIn(this, tenant);
+      }
+      if (!tenant.waiting.isEmpty() && !tenant.hasTurn && tenant.inFlight < limits.maxInFlightPerTenant()) {
+        giveTurn(tenant);
+      }
+      forgetIfIdle(tenant);
+    }
+  }
+
+  private void giveTurn(Tenant tenant) {
+    tenant.hasTurn = true;
+    turns.add(tenant);
+  }
+
+  private void forgetIfIdle(Tenant tenant) {
+    if (tenant.inFlight == 0 && tenant.waiting.isEmpty()) {
+      tenants.remove(tenant.id);
+    }
+  }
+
+  /**
+   * How long the {@code position}-th waiting operation of a tenant waits: the queue drains at the measured pace,
+   * shared in turn with the other tenants that are waiting.
+   */
+  private long expectedWaitMs(int position) {
+    int sharing = Math.max(1, turns.size());
+    return (long) Math.ceil(position * averageIntervalMs * sharing);
+  }
+
+  private WorkstreamException overloaded(Tenant tenant) {
+    long drainMs = Math.max(MIN_RETRY_AFTER_MS, expectedWaitMs(tenant.waiting.size()));
+    // Spread the resends of a burst over the drain time, instead of bringing them all back at once.
+    long retryAfterMs = drainMs + ThreadLocalRandom.current().nextLong(drainMs + 1);
+    return WorkstreamException.unavailable("the database is busy; resend after retry_after_ms", retryAfterMs);
+  }
+
+  private static Counter shedCounter(MeterRegistry registry, String reason) {
+    return Counter.builder("workstream.db.shed")
+      .description("Database operations refused as overload before they started (never counted by the breaker)")
+      .tag("reason", reason)
+      .register(registry);
+  }
+
+  private static final class Tenant {
+    final String id;
+    final ArrayDeque<Waiting<?>> waiting = new ArrayDeque<>();
+    int inFlight;
+    boolean hasTurn;
+
+    Tenant(String id) {
+      this.id = id;
+    }
+  }
+
+  private record Waiting<T>(Supplier<Future<T>> operation, Promise<T> promise, long queuedAt) {
+    void startIn(DbScheduler scheduler, Tenant tenant) {
+      scheduler.start(tenant, operation).onComplete(promise);
+    }
+  }
+}
