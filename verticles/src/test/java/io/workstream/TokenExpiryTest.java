@@ -37,8 +37,8 @@ class TokenExpiryTest extends SlowSubscriberTest {
     // Small socket buffers, so a client that does not read is soon behind; a queue that holds all it is sent,
     // so the server never closes it as slow.
     JsonObject config = smallBuffers(60_000);
-    config.getJsonObject("gateway").getJsonObject("outbound").put("maxQueuedFrames", 100_000)
-      .put("maxQueuedBytes", 64 * 1024 * 1024);
+    config.getJsonObject("gateway").put("connectionBudgetBytes", 64 * 1024 * 1024)
+      .getJsonObject("outbound").put("maxQueuedFrames", 100_000);
     service = TestService.start(config);
   }
 
