@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.workstream.bus.Node;
 import io.workstream.config.Json;
+import io.workstream.health.ManagementConfig;
 import io.workstream.health.ManagementVerticle;
 
 import java.util.List;
@@ -35,15 +36,19 @@ public final class MainVerticle extends VerticleBase {
       return Future.failedFuture(new IllegalArgumentException("node.production is set but these settings are "
         + "missing: " + String.join("; ", missing)));
     }
+    boolean ownManagementServer = !units.contains(Node.EDGE) || ManagementConfig.from(config()).separate();
     Node.of(vertx).units(units);
     DeploymentOptions options = new DeploymentOptions().setConfig(config());
     Future<?> deployed = Future.succeededFuture();
     if (units.contains(Node.CORE)) {
       deployed = deployed.compose(v -> vertx.deployVerticle(CoreUnit.class, options));
     }
-    deployed = units.contains(Node.EDGE)
-      ? deployed.compose(v -> vertx.deployVerticle(EdgeUnit.class, options))
-      : deployed.compose(v -> vertx.deployVerticle(ManagementVerticle.class, options));
+    if (units.contains(Node.EDGE)) {
+      deployed = deployed.compose(v -> vertx.deployVerticle(EdgeUnit.class, options));
+    }
+    if (ownManagementServer) {
+      deployed = deployed.compose(v -> vertx.deployVerticle(ManagementVerticle.class, options));
+    }
     return deployed;
   }
 

@@ -10,7 +10,11 @@ import io.workstream.testing.TestService;
 import io.workstream.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import static io.workstream.testing.Messages.create;
 import static io.workstream.testing.Messages.newId;
@@ -51,5 +55,48 @@ class RepairTest {
         assertTrue(metrics.contains("workstream_broadcast_recovered_events_total{reason=\"repair\"} 2.0"), metrics);
       }
     }
+  }
+
+  /** Many lost changes are read back a bounded page at a time, and still arrive in order, each once. */
+  @Test
+  void aLargeBacklogIsReadFromTheHistoryInPagesOfBoundedSize() throws Exception {
+    int page = 5;
+    int lost = 23;
+    JsonObject config = TestService.baseConfig(TestDatabase.shared());
+    config.getJsonObject("db").put("faults", new JsonObject().put("losePublishes", true));
+    config.put("broadcast", new JsonObject().put("repairIntervalMs", 200).put("gapFillPageSize", page));
+    try (TestService service = TestService.start(config)) {
+      String tenant = newId();
+      String project = newId();
+      try (WsClient writer = service.connect(tenant, "member");
+           WsClient watcher = service.connect(tenant, "viewer")) {
+        assertTrue(watcher.request(subscribe(project)).hasSubscribeAck());
+        List<CompletableFuture<ServerMessage>> acks = new ArrayList<>();
+        for (int i = 0; i < lost; i++) {
+          acks.add(writer.sendAsync(create(project, "lost " + i).setMessageId(newId()).build()));
+        }
+        for (CompletableFuture<ServerMessage> ack : acks) {
+          assertTrue(ack.get(15, TimeUnit.SECONDS).hasWorkItemAck());
+        }
+
+        List<ChangeEvent> events = watcher.events(lost);
+        assertEquals(LongStream.rangeClosed(1, lost).boxed().toList(), events.stream().map(ChangeEvent::getSeq).toList());
+        watcher.request(ClientMessage.newBuilder().setPing(Ping.getDefaultInstance()));
+        assertEquals(List.of(), watcher.drainPushes(), "each once");
+        String metrics = service.get("/metrics").body();
+        assertTrue(metrics.contains("workstream_broadcast_recovered_events_total{reason=\"repair\"} " + lost + ".0"),
+          metrics);
+        double largestRead = metric(metrics, "workstream_broadcast_history_read_events_max");
+        double reads = metric(metrics, "workstream_broadcast_history_read_events_count");
+        assertTrue(largestRead <= page, "one read took " + largestRead + " events");
+        assertTrue(reads >= Math.ceil((double) lost / page), reads + " reads");
+      }
+    }
+  }
+
+  private static double metric(String metrics, String name) {
+    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+      .orElseThrow(() -> new AssertionError(name + " missing from " + metrics));
   }
 }

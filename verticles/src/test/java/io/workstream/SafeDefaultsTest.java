@@ -46,7 +46,7 @@ class SafeDefaultsTest {
     }
   }
 
-  private static String causes(Throwable failure) {
+  static String causes(Throwable failure) {
     StringBuilder text = new StringBuilder();
     for (Throwable t = failure; t != null; t = t.getCause()) {
       text.append(t.getMessage()).append(" | ");

@@ -24,6 +24,8 @@ final class ProjectStream {
   private final TreeMap<Long, ChangeEvent> pending = new TreeMap<>();
   private long lastSeq = NOT_READY;
   long gapTimer = -1;
+  /** Whether a read from the history is filling this stream (the periodic repair does not start a second one). */
+  boolean filling;
 
   ProjectStream(String tenantId, String projectId) {
     this.tenantId = tenantId;

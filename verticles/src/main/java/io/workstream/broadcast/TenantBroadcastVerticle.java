@@ -1,6 +1,7 @@
 package io.workstream.broadcast;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -64,19 +65,25 @@ public final class TenantBroadcastVerticle extends VerticleBase {
   private Map<ProjectKey, Long> suspects = new HashMap<>();
   private Bus bus;
   private long gapFillDelayMs;
+  private int gapFillPageSize;
   private Counter gapFilled;
   private Counter repaired;
+  private DistributionSummary historyReads;
 
   @Override
   public Future<?> start() {
     bus = Bus.of(vertx);
     var config = Json.section(config(), "broadcast");
     gapFillDelayMs = config.getLong("gapFillDelayMs", 100L);
+    gapFillPageSize = config.getInteger("gapFillPageSize", 100);
     MeterRegistry registry = Observability.registry(config());
     gapFilled = Counter.builder("workstream.broadcast.recovered.events").tag("reason", "gap")
       .description("Change events this node read from the history instead of receiving them").register(registry);
     repaired = Counter.builder("workstream.broadcast.recovered.events").tag("reason", "repair")
       .description("Change events this node read from the history instead of receiving them").register(registry);
+    historyReads = DistributionSummary.builder("workstream.broadcast.history.read.events")
+      .description("Events per history read of a gap fill or repair (at most broadcast.gapFillPageSize)")
+      .register(registry);
     vertx.setPeriodic(config.getLong("repairIntervalMs", 2_000L), id -> repair());
     return Future.join(
       bus.listen(Endpoints.CHANGES, this::onChange).completion(),
@@ -231,7 +238,7 @@ public final class TenantBroadcastVerticle extends VerticleBase {
               return;
             }
             Long seen = previous.get(key);
-            if (seen != null && stream.lastSeq() < seen) {
+            if (seen != null && stream.lastSeq() < seen && !stream.filling) {
               fill(stream, stream.lastSeq(), seen, repaired);
             }
             next.put(key, seq);
@@ -241,18 +248,32 @@ public final class TenantBroadcastVerticle extends VerticleBase {
     });
   }
 
-  /** Reads the events after {@code after} up to {@code upTo} from the history and delivers them in order. */
+  /**
+   * Reads the events after {@code after} up to {@code upTo} from the history and delivers them in order: a page of
+   * at most {@code broadcast.gapFillPageSize} events per read, each delivered before the next is read, so a large
+   * gap never becomes one large read (nor holds all its events at once).
+   */
   private Future<Void> fill(ProjectStream stream, long after, long upTo, Counter counter) {
-    ReadHistory read = ReadHistory.newBuilder().setProjectId(stream.projectId).setAfterSeq(after).setUpToSeq(upTo).build();
+    stream.filling = true;
+    return fillPages(stream, after, upTo, counter)
+      .onComplete(ar -> stream.filling = false)
+      .onFailure(err -> LOG.warn("could not read missing events from the history", kv("error", err.toString())));
+  }
+
+  private Future<Void> fillPages(ProjectStream stream, long after, long upTo, Counter counter) {
+    ReadHistory read = ReadHistory.newBuilder().setProjectId(stream.projectId).setAfterSeq(after).setUpToSeq(upTo)
+      .setLimit(gapFillPageSize).build();
     return RequestContexts.within(vertx, RequestContext.system(stream.tenantId),
         () -> bus.request(Endpoints.READ_HISTORY, read))
-      .onSuccess(history -> {
+      .compose(history -> {
         long before = stream.lastSeq();
         history.getEventsList().forEach(event -> stream.accept(event, e -> emit(stream, e)));
+        historyReads.record(history.getEventsCount());
         counter.increment(Math.max(0, stream.lastSeq() - before));
-      })
-      .onFailure(err -> LOG.warn("could not read missing events from the history", kv("error", err.toString())))
-      .mapEmpty();
+        boolean more = history.getEventsCount() == gapFillPageSize && stream.lastSeq() > before
+          && stream.lastSeq() < upTo && following(stream);
+        return more ? fillPages(stream, stream.lastSeq(), upTo, counter) : Future.<Void>succeededFuture();
+      });
   }
 
   private boolean following(ProjectStream stream) {

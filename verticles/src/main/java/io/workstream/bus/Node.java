@@ -20,6 +20,7 @@ public final class Node implements Shareable {
   private final String id;
   private volatile List<String> units = List.of();
   private volatile int httpPort;
+  private volatile int managementPort;
 
   private Node(String id) {
     this.id = id;
@@ -54,6 +55,15 @@ public final class Node implements Shareable {
 
   public void httpPort(int port) {
     this.httpPort = port;
+  }
+
+  /** The port of this node's management routes (its HTTP port unless they have their own; 0 until listening). */
+  public int managementPort() {
+    return managementPort;
+  }
+
+  public void managementPort(int port) {
+    this.managementPort = port;
   }
 
   /** The members of the cluster (just this node when not clustered). */

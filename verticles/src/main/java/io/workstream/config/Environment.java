@@ -22,6 +22,8 @@ public final class Environment {
     OVERRIDES.put("WORKSTREAM_UNITS", new Override("node.units", Environment::list));
     OVERRIDES.put("WORKSTREAM_HTTP_HOST", new Override("http.host", s -> s));
     OVERRIDES.put("WORKSTREAM_HTTP_PORT", new Override("http.port", Integer::valueOf));
+    OVERRIDES.put("WORKSTREAM_MANAGEMENT_HOST", new Override("management.host", s -> s));
+    OVERRIDES.put("WORKSTREAM_MANAGEMENT_PORT", new Override("management.port", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_GATEWAY_INSTANCES", new Override("gateway.instances", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_WORK_ITEM_INSTANCES", new Override("workItems.instances", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_JWT_ALGORITHM", new Override("auth.algorithm", s -> s));

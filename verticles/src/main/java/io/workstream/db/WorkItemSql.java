@@ -27,11 +27,33 @@ final class WorkItemSql {
   /** A parent must exist in the project; the share lock keeps a concurrent delete of it out until we commit. */
   static final String LOCK_PARENT = "SELECT project_id FROM work_items WHERE tenant_id = $1 AND id = $2 FOR SHARE";
 
-  /** Whether $3 is $2 or one of its ancestors: making $2 the parent of $3 would close a cycle. */
-  static final String IS_ANCESTOR_OR_SELF = "WITH RECURSIVE ancestors(id, parent_id) AS ("
-    + " SELECT id, parent_id FROM work_items WHERE tenant_id = $1 AND id = $2"
-    + " UNION SELECT w.id, w.parent_id FROM work_items w JOIN ancestors a ON w.id = a.parent_id AND w.tenant_id = $1)"
-    + " SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = $3)";
+  /**
+   * Serialises the parent changes of one project (taken before any row lock, only by creates and updates that name
+   * a parent): each checks cycles and depth against what the previous one committed. Two-key advisory locks are a
+   * key space of their own (Flyway's lock uses the one-key form).
+   */
+  static final String LOCK_HIERARCHY = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))";
+
+  /** The same lock, for an existing item's project (none when the item does not exist: the row lock says so). */
+  static final String LOCK_ITEM_HIERARCHY = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext(project_id::text)) "
+    + "FROM work_items WHERE tenant_id = $1 AND id = $2";
+
+  /**
+   * Walking up from $2 (at most $4 + 1 levels): whether $3 is $2 or one of its ancestors (making $2 the parent of
+   * $3 would close a cycle), and how many levels $2 is deep.
+   */
+  static final String ANCESTRY = "WITH RECURSIVE ancestors(id, parent_id, depth) AS ("
+    + " SELECT id, parent_id, 1 FROM work_items WHERE tenant_id = $1 AND id = $2"
+    + " UNION ALL SELECT w.id, w.parent_id, a.depth + 1 FROM work_items w JOIN ancestors a"
+    + "   ON w.tenant_id = $1 AND w.id = a.parent_id WHERE a.depth <= $4)"
+    + " SELECT coalesce(bool_or(id = $3), false) AS cycle, max(depth) AS depth FROM ancestors";
+
+  /** How many levels the subtree under $2 has (1: no children), walking down at most $3 levels. */
+  static final String SUBTREE_HEIGHT = "WITH RECURSIVE below(id, level) AS ("
+    + " SELECT id, 1 FROM work_items WHERE tenant_id = $1 AND id = $2"
+    + " UNION ALL SELECT w.id, b.level + 1 FROM work_items w JOIN below b ON w.tenant_id = $1 AND w.parent_id = b.id"
+    + "   WHERE b.level < $3)"
+    + " SELECT max(level) FROM below";
 
   static final String HAS_CHILDREN = "SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND parent_id = $2)";
 
@@ -93,7 +115,9 @@ final class WorkItemSql {
   static final String PRUNE_PROJECT_EVENTS = "DELETE FROM change_events WHERE tenant_id = $1 AND project_id = $2 "
     + "AND seq <= $3";
 
-  static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE occurred_at_ms < $1";
+  /** At most $2 of the events older than $1, oldest first: one short statement of a prune run. */
+  static final String PRUNE_OLD_EVENTS = "DELETE FROM change_events WHERE (tenant_id, project_id, seq) IN ("
+    + "SELECT tenant_id, project_id, seq FROM change_events WHERE occurred_at_ms < $1 ORDER BY occurred_at_ms LIMIT $2)";
 
   static final String CLAIM_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys (tenant_id, user_id, message_id, "
     + "created_at_ms, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
@@ -104,7 +128,10 @@ final class WorkItemSql {
   static final String STORE_REPLY = "UPDATE idempotency_keys SET reply = $4 WHERE tenant_id = $1 AND user_id = $2 "
     + "AND message_id = $3";
 
-  static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE created_at_ms < $1";
+  /** At most $2 of the idempotency records older than $1, oldest first. */
+  static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE (tenant_id, user_id, message_id) IN ("
+    + "SELECT tenant_id, user_id, message_id FROM idempotency_keys WHERE created_at_ms < $1 ORDER BY created_at_ms "
+    + "LIMIT $2)";
 
   static final String READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 }

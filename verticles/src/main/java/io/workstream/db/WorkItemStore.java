@@ -64,11 +64,13 @@ final class WorkItemStore {
   private final Pool pool;
   private final DbConfig.Retention retention;
   private final int listPageBytes;
+  private final int maxHierarchyDepth;
 
-  WorkItemStore(Pool pool, DbConfig.Retention retention, int listPageBytes) {
+  WorkItemStore(Pool pool, DbConfig.Retention retention, int listPageBytes, int maxHierarchyDepth) {
     this.pool = pool;
     this.retention = retention;
     this.listPageBytes = listPageBytes;
+    this.maxHierarchyDepth = maxHierarchyDepth;
   }
 
   /** Applies a checked mutation in one transaction. */
@@ -83,7 +85,11 @@ final class WorkItemStore {
   }
 
   private Future<Committed> create(RequestContext ctx, Buffer fingerprint, WorkItem item) {
-    return mutate(ctx, fingerprint, conn -> checkParent(conn, ctx.tenantId(), item.getParentId(), item.getProjectId(), null)
+    String tenantId = ctx.tenantId();
+    return mutate(ctx, fingerprint, conn -> (item.getParentId().isEmpty() ? Future.<Void>succeededFuture()
+      : conn.preparedQuery(WorkItemSql.LOCK_HIERARCHY).execute(Tuple.of(tenantId, item.getProjectId()))
+      .<Void>mapEmpty())
+      .compose(v -> checkParent(conn, tenantId, item.getParentId(), item.getProjectId(), null))
       .compose(v -> conn.preparedQuery(WorkItemSql.INSERT_ITEM).execute(WorkItemRows.insertParams(ctx.tenantId(), item)))
       .map(rows -> new Change(item.getProjectId(),
         event(ctx, item.getUpdatedAtMs()).setCreated(item),
@@ -93,12 +99,17 @@ final class WorkItemStore {
   /**
    * Applies a validated update to the item as it is now, under its row lock: the expected version is checked, the
    * change list computed and the parent rules re-checked inside the transaction. An update that changes nothing
-   * commits nothing and answers seq 0.
+   * commits nothing and answers seq 0. A move under a parent first takes its project's hierarchy lock, before the
+   * item's row lock, so that moves are checked one after the other and no two of them close a cycle together.
    */
   private Future<Committed> update(RequestContext ctx, Buffer fingerprint, UpdateWorkItem request, long nowMs) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, fingerprint, conn -> lock(conn, WorkItemSql.LOCK_FULL_ITEM, tenantId, id)
+    boolean movesUnderParent = request.hasParentId() && !request.getParentId().isEmpty();
+    return mutate(ctx, fingerprint, conn -> (movesUnderParent
+      ? conn.preparedQuery(WorkItemSql.LOCK_ITEM_HIERARCHY).execute(Tuple.of(tenantId, id)).<Void>mapEmpty()
+      : Future.<Void>succeededFuture())
+      .compose(v -> lock(conn, WorkItemSql.LOCK_FULL_ITEM, tenantId, id))
       .compose(row -> {
         WorkItem current = WorkItemRows.fromRow(row);
         if (current.getVersion() != request.getExpectedVersion()) {
@@ -246,12 +257,28 @@ final class WorkItemStore {
     });
   }
 
-  /** Removes history older than its retention and idempotency records past theirs. */
-  Future<Void> pruneExpired(long nowMs) {
-    return Future.all(
-      pool.preparedQuery(WorkItemSql.PRUNE_OLD_EVENTS).execute(Tuple.of(nowMs - retention.maxEventAgeMs())),
-      pool.preparedQuery(WorkItemSql.PRUNE_IDEMPOTENCY_KEYS).execute(Tuple.of(nowMs - retention.idempotencyMs()))
-    ).mapEmpty();
+  /** What one prune run removed: the rows each of its statements deleted, per table. */
+  record Pruned(List<Integer> eventBatches, List<Integer> idempotencyBatches) {
+  }
+
+  /**
+   * Removes history older than its retention and idempotency records past theirs, in statements of at most
+   * {@code pruneBatchSize} rows, each its own short transaction, and at most {@code pruneMaxBatches} of them per
+   * table: a large backlog never holds locks or a transaction for long, and what is left goes at the next run.
+   */
+  Future<Pruned> pruneExpired(long nowMs) {
+    return pruneInBatches(WorkItemSql.PRUNE_OLD_EVENTS, nowMs - retention.maxEventAgeMs(), new ArrayList<>())
+      .compose(events -> pruneInBatches(WorkItemSql.PRUNE_IDEMPOTENCY_KEYS, nowMs - retention.idempotencyMs(),
+        new ArrayList<>()).map(keys -> new Pruned(events, keys)));
+  }
+
+  private Future<List<Integer>> pruneInBatches(String sql, long olderThanMs, List<Integer> batches) {
+    return pool.preparedQuery(sql).execute(Tuple.of(olderThanMs, retention.pruneBatchSize())).compose(rows -> {
+      batches.add(rows.rowCount());
+      return rows.rowCount() < retention.pruneBatchSize() || batches.size() >= retention.pruneMaxBatches()
+        ? Future.succeededFuture(batches)
+        : pruneInBatches(sql, olderThanMs, batches);
+    });
   }
 
   Future<Void> ping() {
@@ -359,27 +386,46 @@ final class WorkItemStore {
       : Future.succeededFuture(rows.iterator().next()));
   }
 
-  /** A parent must exist in the item's project and, for an existing item, must not be the item or below it. */
-  private static Future<Void> checkParent(SqlConnection conn, String tenantId, String parentId, String projectId,
-                                          String itemId) {
+  /**
+   * A parent must exist in the item's project; for an existing item it must not be the item or below it; and the
+   * item's subtree under it must stay within {@code maxHierarchyDepth} levels. Run under the hierarchy lock.
+   */
+  private Future<Void> checkParent(SqlConnection conn, String tenantId, String parentId, String projectId,
+                                   String itemId) {
     if (parentId.isEmpty()) {
       return Future.succeededFuture();
     }
     UUID parent = UUID.fromString(parentId);
+    UUID item = itemId == null ? null : UUID.fromString(itemId);
     return conn.preparedQuery(WorkItemSql.LOCK_PARENT).execute(Tuple.of(tenantId, parent)).compose(rows -> {
       if (rows.size() == 0 || !rows.iterator().next().getUUID(0).toString().equals(projectId)) {
         return Future.failedFuture(WorkstreamException.validation("parent_id",
           "parent " + parentId + " does not exist in project " + projectId));
       }
-      if (itemId == null) {
+      return conn.preparedQuery(WorkItemSql.ANCESTRY).execute(Tuple.of(tenantId, parent, item, maxHierarchyDepth));
+    }).compose(ancestry -> {
+      Row row = ancestry.iterator().next();
+      if (row.getBoolean("cycle")) {
+        return Future.failedFuture(WorkstreamException.validation("parent_id",
+          "an item cannot be its own parent or the parent of one of its ancestors"));
+      }
+      int room = maxHierarchyDepth - row.getInteger("depth");
+      if (room < 1) {
+        return Future.failedFuture(tooDeep());
+      }
+      if (item == null) {
         return Future.succeededFuture();
       }
-      return conn.preparedQuery(WorkItemSql.IS_ANCESTOR_OR_SELF).execute(Tuple.of(tenantId, parent, UUID.fromString(itemId)))
-        .compose(cycle -> cycle.iterator().next().getBoolean(0)
-          ? Future.failedFuture(WorkstreamException.validation("parent_id",
-          "an item cannot be its own parent or the parent of one of its ancestors"))
+      return conn.preparedQuery(WorkItemSql.SUBTREE_HEIGHT).execute(Tuple.of(tenantId, item, room + 1))
+        .compose(height -> height.iterator().next().getInteger(0) > room
+          ? Future.failedFuture(tooDeep())
           : Future.succeededFuture());
     });
+  }
+
+  private WorkstreamException tooDeep() {
+    return WorkstreamException.validation("parent_id",
+      "the hierarchy would be more than " + maxHierarchyDepth + " levels deep");
   }
 
   private static WorkstreamException conflict(long expected, long current) {

@@ -51,6 +51,8 @@ final class Connection {
   private final ReadPacer pacer = new ReadPacer();
   private final Admission admission;
   private final Subscriptions subscriptions;
+  /** The token's exp (plus the configured grace): no frame read from then on is executed. */
+  private final long expiresAtMs;
   private long lastInboundMs = System.currentTimeMillis();
   private long lastPingMs = lastInboundMs;
   private long expiryTimer = -1;
@@ -58,6 +60,7 @@ final class Connection {
   private long lastAnswerMs;
   private boolean closeRequested;
   private boolean closing;
+  private boolean expired;
 
   Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal, Bucket tenantRate) {
     this.gateway = gateway;
@@ -68,6 +71,7 @@ final class Connection {
     this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), budget);
     this.admission = new Admission(config.rateLimit(), config.maxInFlight(), tenantRate);
     this.subscriptions = new Subscriptions(gateway, principal, id, outbound, budget, pacer);
+    this.expiresAtMs = principal.expiresAtMs() + config.tokenExpiryGraceMs();
     // The queue only reports, one way: dropped events stop the subscriptions where they got to (they say where, in
     // the Lagged it sends); a client that reads nothing at all is closed.
     outbound.onOverflow(subscriptions::lagged, this::slow);
@@ -77,14 +81,14 @@ final class Connection {
     ws.binaryMessageHandler(this::onFrame);
     ws.textMessageHandler(text -> {
       touch();
-      if (admit("", "invalid", 1)) {
+      if (!closing && !pastExpiry() && admit("", "invalid", 1)) {
         send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.INVALID_MESSAGE,
           "frames must be binary protobuf ClientMessages")));
       }
     });
     ws.pongHandler(pong -> touch());
     ws.exceptionHandler(this::onSocketError);
-    long untilExpiry = principal.expiresAtMs() + config.tokenExpiryGraceMs() - System.currentTimeMillis();
+    long untilExpiry = expiresAtMs - System.currentTimeMillis();
     if (untilExpiry <= 0) {
       expire();
     } else {
@@ -115,7 +119,7 @@ final class Connection {
 
   private void onFrame(Buffer frame) {
     touch();
-    if (closing) {
+    if (closing || pastExpiry()) {
       return;
     }
     ClientMessage request;
@@ -206,6 +210,17 @@ final class Connection {
     return false;
   }
 
+  /**
+   * Whether the token has expired, checked against the clock for each frame: the expiry timer may fire late (a busy
+   * event loop), and the close it starts waits for the client to read what is queued before it.
+   */
+  private boolean pastExpiry() {
+    if (!expired && System.currentTimeMillis() >= expiresAtMs) {
+      expire();
+    }
+    return expired;
+  }
+
   private void touch() {
     lastInboundMs = System.currentTimeMillis();
   }
@@ -275,6 +290,10 @@ final class Connection {
   }
 
   private void expire() {
+    if (expired) {
+      return;
+    }
+    expired = true;
     send(Envelopes.unsolicited(new WorkstreamException(ErrorCode.TOKEN_EXPIRED,
       "the token has expired; reconnect with a new one")));
     closeWhenFlushed(POLICY, "token expired");

@@ -20,6 +20,7 @@ import io.workstream.bus.Node;
 import io.workstream.bus.NodeState;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.UnfollowProject;
+import io.workstream.health.ManagementConfig;
 import io.workstream.health.NodeHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     config = GatewayConfig.from(config()).checked();
+    ManagementConfig management = ManagementConfig.from(config());
     node = NodeState.of(vertx);
     limits = (ConnectionLimits) vertx.sharedData().getLocalMap(NODE_MAP)
       .computeIfAbsent("connection-limits", k -> new ConnectionLimits());
@@ -71,7 +73,9 @@ public final class GatewayVerticle extends VerticleBase {
         new GatewayMetrics(Observability.registry(config()), gatewayId, connections), gatewayId);
       Router router = Router.router(vertx);
       router.get("/ws").handler(this::upgrade);
-      NodeHealth.mount(router, bus, Observability.registryName(config()));
+      if (!management.separate()) {
+        NodeHealth.mount(router, bus, Observability.registryName(config()));
+      }
       HttpServerOptions options = new HttpServerOptions()
         .setMaxWebSocketFrameSize(config.maxFrameBytes())
         .setMaxWebSocketMessageSize(config.maxFrameBytes())
@@ -92,6 +96,9 @@ public final class GatewayVerticle extends VerticleBase {
     }).onSuccess(v -> {
       node.gatewayStarted();
       Node.of(vertx).httpPort(server.actualPort());
+      if (!management.separate()) {
+        Node.of(vertx).managementPort(server.actualPort());
+      }
       LOG.info("gateway listening", kv("port", server.actualPort()));
     });
   }

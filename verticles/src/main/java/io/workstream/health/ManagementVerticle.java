@@ -7,15 +7,17 @@ import io.vertx.ext.web.Router;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
 import io.workstream.bus.Node;
-import io.workstream.config.Json;
+import io.workstream.bus.NodeState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The management routes ({@link NodeHealth}) on a node without a gateway (a core-only node): {@code http.host} and
- * {@code http.port}. An edge node serves the same routes from its gateway.
+ * The management routes ({@link NodeHealth}) on a server of their own: on a node without a gateway (a core-only
+ * node), or on any node given {@code management.port} ({@link ManagementConfig}). Otherwise an edge node serves the
+ * same routes from its gateway. It closes only after the node's gateways have drained, so readiness answers 503
+ * throughout a shutdown.
  */
 public final class ManagementVerticle extends VerticleBase {
 
@@ -28,9 +30,21 @@ public final class ManagementVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     NodeHealth.mount(router, Bus.of(vertx), Observability.registryName(config()));
     server = vertx.createHttpServer().requestHandler(router);
-    var http = Json.section(config(), "http");
-    return server.listen(http.getInteger("port", 8080), http.getString("host", "0.0.0.0"))
-      .onSuccess(s -> Node.of(vertx).httpPort(s.actualPort()))
-      .onSuccess(s -> LOG.info("management routes listening", kv("port", s.actualPort())));
+    ManagementConfig management = ManagementConfig.from(config());
+    return server.listen(management.port(), management.host())
+      .onSuccess(s -> {
+        Node node = Node.of(vertx);
+        node.managementPort(s.actualPort());
+        if (!node.runs(Node.EDGE)) {
+          node.httpPort(s.actualPort());
+        }
+        LOG.info("management routes listening", kv("host", management.host()), kv("port", s.actualPort()));
+      });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return NodeState.of(vertx).gatewaysStopped(vertx, NodeState.drainWaitMs(config()))
+      .compose(v -> server == null ? Future.succeededFuture() : server.close());
   }
 }

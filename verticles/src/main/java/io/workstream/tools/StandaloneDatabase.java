@@ -1,6 +1,6 @@
 package io.workstream.tools;
 
-import io.workstream.db.EmbeddedDatabase;
+import io.workstream.db.PasswordProtectedPostgres;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
@@ -19,8 +19,10 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>java -cp workstream.jar io.workstream.tools.StandaloneDatabase --data-dir .data/cluster/postgres [--port 0]</pre>
  *
- * It listens on 127.0.0.1 only, creates the database {@code workstream} if missing, prints one line,
- * {@code postgresql://postgres@127.0.0.1:PORT/workstream port=PORT} (the value for {@code WORKSTREAM_DB_URL}), and
+ * It listens on 127.0.0.1 only and asks for a password ({@link PasswordProtectedPostgres}), creates the database
+ * {@code workstream} if missing, prints one line,
+ * {@code postgresql://postgres@127.0.0.1:PORT/workstream port=PORT password-file=FILE} (the value for
+ * {@code WORKSTREAM_DB_URL}, and the file whose content is {@code WORKSTREAM_DB_PASSWORD}), and
  * runs until SIGTERM or SIGINT, when it stops the server (a fast shutdown: open sessions are rolled back) and
  * exits 0. Commits are synchronous, as in the service's embedded database.
  */
@@ -42,19 +44,10 @@ public final class StandaloneDatabase {
       }
     }
     dataDir = dataDir.toAbsolutePath();
-    Files.createDirectories(dataDir);
-    EmbeddedDatabase.stopOrphan(dataDir);
-    EmbeddedPostgres server = EmbeddedPostgres.builder()
-      .setDataDirectory(dataDir)
-      .setCleanDataDirectory(false)
-      .setPort(port)
-      .setServerConfig("listen_addresses", "127.0.0.1")
-      // Acknowledged means committed (the library turns synchronous commits off by default).
-      .setServerConfig("synchronous_commit", "on")
+    EmbeddedPostgres server = PasswordProtectedPostgres.start(dataDir, port, builder -> builder
       // Our own hook below stops the server, once; the library's would race it.
       .setRegisterShutdownHook(false)
-      .setPGStartupWait(Duration.ofSeconds(60))
-      .start();
+      .setPGStartupWait(Duration.ofSeconds(60))).postgres();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -71,8 +64,9 @@ public final class StandaloneDatabase {
       System.err.println("could not create the database " + DATABASE + ": " + e);
       System.exit(1);
     }
-    System.out.println("postgresql://postgres@127.0.0.1:" + server.getPort() + "/" + DATABASE + " port="
-      + server.getPort());
+    System.out.println("postgresql://" + PasswordProtectedPostgres.USER + "@" + PasswordProtectedPostgres.HOST + ":"
+      + server.getPort() + "/" + DATABASE + " port=" + server.getPort() + " password-file="
+      + PasswordProtectedPostgres.passwordFile(dataDir));
     System.out.flush();
     // The shutdown hook ends the wait; the JVM exits once the hook has stopped the server.
     stopped.await();

@@ -1,6 +1,7 @@
 package io.workstream.testing;
 
 import io.vertx.core.json.JsonObject;
+import io.workstream.db.PasswordProtectedPostgres;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
@@ -21,10 +22,12 @@ public final class TestDatabase implements AutoCloseable {
   private static TestDatabase shared;
 
   private final EmbeddedPostgres server;
+  private final String password;
   private final Path dataDir;
 
-  private TestDatabase(EmbeddedPostgres server, Path dataDir) {
-    this.server = server;
+  private TestDatabase(PasswordProtectedPostgres.Server server, Path dataDir) {
+    this.server = server.postgres();
+    this.password = server.password();
     this.dataDir = dataDir;
   }
 
@@ -46,21 +49,22 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
-  private static EmbeddedPostgres launch(Path dir, int port, boolean create) throws IOException {
-    EmbeddedPostgres pg = EmbeddedPostgres.builder()
-      .setDataDirectory(dir)
-      .setCleanDataDirectory(false)
-      .setPort(port)
-      .setServerConfig("synchronous_commit", "on")
-      .start();
+  /** The service's own kind of server: loopback only, a password for everyone. */
+  private static PasswordProtectedPostgres.Server launch(Path dir, int port, boolean create) throws IOException {
+    PasswordProtectedPostgres.Server pg = PasswordProtectedPostgres.start(dir, port, builder -> builder);
     if (create) {
-      try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = pg.postgres().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE workstream");
       } catch (SQLException e) {
         throw new IllegalStateException(e);
       }
     }
     return pg;
+  }
+
+  /** The superuser's password. */
+  public String password() {
+    return password;
   }
 
   public int port() {
@@ -71,10 +75,11 @@ public final class TestDatabase implements AutoCloseable {
   public JsonObject dbConfig() {
     return new JsonObject()
       .put("embedded", new JsonObject().put("enabled", false))
-      .put("host", "localhost")
+      .put("host", PasswordProtectedPostgres.HOST)
       .put("port", port())
       .put("database", "workstream")
-      .put("user", "postgres");
+      .put("user", PasswordProtectedPostgres.USER)
+      .put("password", password);
   }
 
   /** Runs one SQL statement against the service's database, as an operator (or a corrupting bug) would. */

@@ -78,6 +78,11 @@ public final class TestService implements AutoCloseable {
     return new TestService(vertx, Vertx.vertx(), port, config, deploymentId);
   }
 
+  /** The port of the management routes: {@link #port} unless {@code management.port} gives them their own. */
+  public int managementPort() {
+    return Node.of(vertx).managementPort();
+  }
+
   public String token(String tenantId, String userId, String... roles) {
     return tokenFor(tenantId, userId, roles);
   }

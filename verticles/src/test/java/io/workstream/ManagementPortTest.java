@@ -1,0 +1,68 @@
+package io.workstream;
+
+import io.vertx.core.json.JsonObject;
+import io.workstream.testing.TestDatabase;
+import io.workstream.testing.TestService;
+import io.workstream.testing.WsClient;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.workstream.testing.Messages.newId;
+import static io.workstream.testing.Messages.subscribe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The management routes on the public port by default, or on a host and port of their own and nowhere else. */
+class ManagementPortTest {
+
+  static final List<String> ROUTES = List.of("/health", "/health/live", "/health/ready", "/live", "/ready", "/metrics");
+
+  @Test
+  void byDefaultThePublicPortServesThem() {
+    TestService service = TestService.shared();
+    assertEquals(service.port, service.managementPort());
+    for (String route : ROUTES) {
+      assertEquals(200, service.get(route).status(), route);
+    }
+  }
+
+  @Test
+  void givenAPortOfTheirOwnTheyAreServedThereAndNotOnThePublicPort() {
+    JsonObject config = TestService.baseConfig(TestDatabase.shared());
+    config.put("management", new JsonObject().put("host", "127.0.0.1").put("port", 0));
+    TestService service = TestService.start(config);
+    try {
+      assertNotEquals(service.port, service.managementPort());
+      for (String route : ROUTES) {
+        assertEquals(200, TestService.get(service.clients, service.managementPort(), route).status(), route);
+        assertEquals(404, service.get(route).status(), "the public port serves " + route);
+      }
+      assertTrue(TestService.get(service.clients, service.managementPort(), "/metrics").body()
+        .contains("workstream_connections_open"));
+      assertEquals(404, TestService.get(service.clients, service.managementPort(), "/ws").status(),
+        "no WebSocket on the management port");
+      try (WsClient client = service.connect(newId(), "viewer")) {
+        assertTrue(client.request(subscribe(newId())).hasSubscribeAck(), "the public port still serves clients");
+      }
+    } finally {
+      service.close();
+    }
+  }
+
+  @Test
+  void aHalfSetOrCollidingManagementAddressStopsTheStart() {
+    JsonObject hostOnly = TestService.baseConfig(TestDatabase.shared());
+    hostOnly.put("management", new JsonObject().put("host", "127.0.0.1"));
+    String refused = SafeDefaultsTest.causes(assertThrows(IllegalStateException.class, () -> TestService.start(hostOnly)));
+    assertTrue(refused.contains("management.port is not"), refused);
+
+    JsonObject colliding = TestService.baseConfig(TestDatabase.shared());
+    colliding.getJsonObject("http").put("port", 18_931);
+    colliding.put("management", new JsonObject().put("port", 18_931));
+    refused = SafeDefaultsTest.causes(assertThrows(IllegalStateException.class, () -> TestService.start(colliding)));
+    assertTrue(refused.contains("is http.port too"), refused);
+  }
+}
