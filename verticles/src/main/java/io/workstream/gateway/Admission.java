@@ -25,6 +25,15 @@ import java.util.Map;
  */
 final class Admission {
 
+  /**
+   * How long after its time a set-aside token waits to be claimed. A message resent later is simply new; a token
+   * never claimed goes back, so a client that drops refused messages does not use up its tenant's rate.
+   */
+  private static final long UNCLAIMED_AFTER_MS = 1_000;
+
+  private record Reservation(long readyAtMs, int cost) {
+  }
+
   /** What a client that has too many requests unanswered is told to wait before sending another. */
   private static final long IN_FLIGHT_RETRY_AFTER_MS = 100;
 
@@ -33,8 +42,8 @@ final class Admission {
   private final Bucket bucket;
   /** Shared by the tenant's connections on this node. */
   private final Bucket tenantBucket;
-  /** Message id → when the token set aside for it is there (ms). */
-  private final Map<String, Long> reserved = new HashMap<>();
+  /** Message id → the tokens set aside for it, and when they are there. */
+  private final Map<String, Reservation> reserved = new HashMap<>();
   private long strikeWindowStartMs;
   private int strikesInWindow;
   private int inFlight;
@@ -71,14 +80,14 @@ final class Admission {
    */
   WorkstreamException overRate(String messageId, int cost) {
     long now = System.currentTimeMillis();
-    Long readyAt = messageId.isEmpty() ? null : reserved.get(messageId);
-    if (readyAt != null) {
-      if (now >= readyAt) {
+    Reservation reservation = messageId.isEmpty() ? null : reserved.get(messageId);
+    if (reservation != null) {
+      if (now >= reservation.readyAtMs()) {
         reserved.remove(messageId);
         return null;
       }
       strike(now);
-      return limited(readyAt - now);
+      return limited(reservation.readyAtMs() - now);
     }
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(cost);
     boolean tenantOver = false;
@@ -93,7 +102,7 @@ final class Admission {
     if (!messageId.isEmpty() && reserved.size() < maxInFlight) {
       long waitNanos = Math.max(bucket.consumeIgnoringRateLimits(cost), tenantBucket.consumeIgnoringRateLimits(cost));
       long waitMs = Math.max(1, toMillis(waitNanos));
-      reserved.put(messageId, now + waitMs);
+      reserved.put(messageId, new Reservation(now + waitMs, cost));
       return tenantOver ? tenantLimited(waitMs) : limited(waitMs);
     }
     if (tenantOver) {
@@ -119,7 +128,23 @@ final class Admission {
 
   /** Tokens set aside for messages never resent are spent (the client lost them), not kept forever. */
   private void forgetUnclaimed(long now) {
-    reserved.values().removeIf(readyAt -> now - readyAt > rate.abuseWindowMs());
+    reserved.values().removeIf(reservation -> {
+      boolean unclaimed = now - reservation.readyAtMs() > UNCLAIMED_AFTER_MS;
+      if (unclaimed) {
+        giveBack(reservation);
+      }
+      return unclaimed;
+    });
+  }
+
+  /** The connection ends: what it set aside and never used goes back to its tenant's other connections. */
+  void close() {
+    reserved.values().forEach(this::giveBack);
+    reserved.clear();
+  }
+
+  private void giveBack(Reservation reservation) {
+    tenantBucket.addTokens(reservation.cost());
   }
 
   private WorkstreamException limited(long retryAfterMs) {

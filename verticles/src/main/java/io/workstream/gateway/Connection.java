@@ -103,6 +103,7 @@ final class Connection {
     pacer.close();
     outbound.close();
     subscriptions.close();
+    admission.close();
   }
 
   // --- inbound -----------------------------------------------------------------------------------------------

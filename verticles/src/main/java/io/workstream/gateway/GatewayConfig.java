@@ -130,8 +130,9 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         rate.getInteger("maxRejections", 50),
         rate.getLong("abuseWindowMs", 10_000L),
         rate.getInteger("projectsPerToken", 4),
-        rate.getInteger("tenantMessagesPerSecond", 200),
-        rate.getInteger("tenantBurst", 400)),
+        // One tenant's share of a node: on two cores, about a quarter of what it can write.
+        rate.getInteger("tenantMessagesPerSecond", 100),
+        rate.getInteger("tenantBurst", 200)),
       new Connections(
         connections.getInteger("maxPerTenant", 1_000),
         connections.getInteger("maxPerNode", 20_000)),
