@@ -44,7 +44,7 @@ class SequenceTest extends SharedServiceTest {
         clients.add(writer);
         for (int i = 0; i < perWriter; i++) {
           ClientMessage request = create(project, "w" + w + "-" + i).setMessageId(newId()).build();
-          acks.add(writer.sendAsync(request));
+          acks.add(writer.sendPolitely(request));
         }
       }
       List<Long> ackedSeqs = new ArrayList<>();

@@ -58,7 +58,7 @@ abstract class SlowSubscriberTest {
   static void write(WsClient writer, String project, int count) throws Exception {
     List<CompletableFuture<ServerMessage>> acks = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      acks.add(untilAccepted(writer, ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(
+      acks.add(writer.sendPolitely(ClientMessage.newBuilder().setMessageId(newId()).setCreateWorkItem(
         CreateWorkItem.newBuilder().setProjectId(project).setType(WorkItemType.TASK).setTitle("event " + i)
           .setDescription("x".repeat(2_000))).build()));
     }
@@ -66,17 +66,6 @@ abstract class SlowSubscriberTest {
       ServerMessage reply = ack.get(30, TimeUnit.SECONDS);
       assertTrue(reply.hasWorkItemAck(), reply::toString);
     }
-  }
-
-  private static CompletableFuture<ServerMessage> untilAccepted(WsClient writer, ClientMessage create) {
-    return writer.sendAsync(create).thenCompose(reply -> {
-      if (!reply.hasError() || !reply.getError().getCode().equals("SERVICE_UNAVAILABLE")) {
-        return CompletableFuture.completedFuture(reply);
-      }
-      return CompletableFuture.runAsync(() -> { },
-          CompletableFuture.delayedExecutor(reply.getError().getRetryAfterMs(), TimeUnit.MILLISECONDS))
-        .thenCompose(v -> untilAccepted(writer, create));
-    });
   }
 
   static List<Long> seqs(List<ChangeEvent> events) {

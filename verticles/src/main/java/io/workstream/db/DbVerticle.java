@@ -1,5 +1,6 @@
 package io.workstream.db;
 
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -168,8 +169,15 @@ public final class DbVerticle extends VerticleBase {
       });
   }
 
+  /**
+   * Housekeeping takes its turn like a tenant, but outside the breaker: a long run of batches is not a timeout of
+   * the database, and a failed run is tried again at the next interval.
+   */
   private void prune() {
-    scheduler.submit(SYSTEM_TENANT, () -> guard.run(() -> store.pruneExpired(System.currentTimeMillis())))
+    if (guard.state() != CircuitBreakerState.CLOSED) {
+      return;
+    }
+    scheduler.submit(SYSTEM_TENANT, () -> store.pruneExpired(System.currentTimeMillis()))
       .onFailure(err -> LOG.warn("pruning history failed", kv("error", err.toString())));
   }
 }

@@ -115,6 +115,23 @@ public final class WsClient implements AutoCloseable {
     return reply;
   }
 
+  /**
+   * Sends as a well-behaved client does: a refusal as overload ({@code SERVICE_UNAVAILABLE}, {@code RATE_LIMITED})
+   * is resent with the same message id after the {@code retry_after_ms} it names; the future completes with the
+   * first other reply.
+   */
+  public CompletableFuture<ServerMessage> sendPolitely(ClientMessage request) {
+    return sendAsync(request).thenCompose(reply -> {
+      String code = reply.hasError() ? reply.getError().getCode() : "";
+      if (!code.equals("SERVICE_UNAVAILABLE") && !code.equals("RATE_LIMITED")) {
+        return CompletableFuture.completedFuture(reply);
+      }
+      return CompletableFuture.runAsync(() -> { },
+          CompletableFuture.delayedExecutor(reply.getError().getRetryAfterMs(), TimeUnit.MILLISECONDS))
+        .thenCompose(v -> sendPolitely(request));
+    });
+  }
+
   /** Stops reading from the socket: the server sees a client that does not keep up. */
   public void pause() {
     ws.pause();
