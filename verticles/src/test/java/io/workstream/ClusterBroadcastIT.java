@@ -65,7 +65,7 @@ class ClusterBroadcastIT extends ProcessTest {
         WsClient writer = connect(writeEdge.port, tenant, "writer-" + w, "member");
         clients.add(writer);
         for (int i = 0; i < perWriter; i++) {
-          acks.add(writer.sendAsync(create(project, "w" + w + "-" + i).setMessageId(newId()).build()));
+          acks.add(writer.sendPolitely(create(project, "w" + w + "-" + i).setMessageId(newId()).build()));
         }
       }
       List<Long> ackedSeqs = new ArrayList<>();

@@ -51,7 +51,7 @@ class ConnectionMemoryTest {
 
   static final int BUDGET = 2 * 1024 * 1024;
   static final int SOCKET_WRITE_QUEUE = 256 * 1024;
-  static final int LIST_PAGE_BYTES = 1024 * 1024;
+  static final int LIST_PAGE_BYTES = 256 * 1024;
   static final int DESCRIPTION = 19_000;
   static final int BIG_ITEMS = 1_000;
   static final int OTHER_PROJECTS = 19;
@@ -227,7 +227,7 @@ class ConnectionMemoryTest {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** A client that takes replies of any size (a page of items is up to a MiB). */
+  /** A client that takes replies of any size, so that the size of each page is the server's doing. */
   static WsClient bigClient(String token) {
     return WsClient.connect(service.clients, new WebSocketClientOptions().setMaxMessageSize(8 * 1024 * 1024),
       new WebSocketConnectOptions().setHost("127.0.0.1").setPort(service.port).setURI("/ws")

@@ -58,7 +58,7 @@ class RecoveryTest {
       // (At most RETAINED + 2 events in all, so seq 4 is still in the history when it asks.)
       List<CompletableFuture<ServerMessage>> racing = new ArrayList<>();
       for (int i = 1; i <= 8; i++) {
-        racing.add(writer.sendAsync(create(project, "during " + i).setMessageId(newId()).build()));
+        racing.add(writer.sendPolitely(create(project, "during " + i).setMessageId(newId()).build()));
       }
       ServerMessage ack = late.request(subscribeAfter(project, 3));
       SubscriptionState state = ack.getSubscribeAck().getProjects(0);

@@ -73,7 +73,7 @@ class RepairTest {
         assertTrue(watcher.request(subscribe(project)).hasSubscribeAck());
         List<CompletableFuture<ServerMessage>> acks = new ArrayList<>();
         for (int i = 0; i < lost; i++) {
-          acks.add(writer.sendAsync(create(project, "lost " + i).setMessageId(newId()).build()));
+          acks.add(writer.sendPolitely(create(project, "lost " + i).setMessageId(newId()).build()));
         }
         for (CompletableFuture<ServerMessage> ack : acks) {
           assertTrue(ack.get(15, TimeUnit.SECONDS).hasWorkItemAck());

@@ -99,7 +99,8 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
         admission.getLong("maxQueueWaitMs", 1_000L)),
       db.getLong("statementTimeoutMs", 5_000L),
       db.getLong("idleInTransactionTimeoutMs", 2_000L),
-      Math.max(db.getInteger("listPageBytes", 1024 * 1024), 2 * WorkItemStore.LIST_ENVELOPE_BYTES),
+      // 256 KiB: the largest message common WebSocket clients (Vert.x's among them) accept by default.
+      Math.max(db.getInteger("listPageBytes", 256 * 1024), 2 * WorkItemStore.LIST_ENVELOPE_BYTES),
       db.getInteger("maxHierarchyDepth", 32),
       new Breaker(
         breaker.getInteger("maxFailures", 5),

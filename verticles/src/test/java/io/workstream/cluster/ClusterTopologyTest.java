@@ -65,7 +65,7 @@ class ClusterTopologyTest {
          WsClient writerB = cluster.connect(writerEdge, tenant, "writer-b", "member")) {
       for (int i = 0; i < total; i++) {
         WsClient writer = i % 2 == 0 ? writerA : writerB;
-        acks.add(writer.sendAsync(create(project, "change " + i).setMessageId(newId()).build()));
+        acks.add(writer.sendPolitely(create(project, "change " + i).setMessageId(newId()).build()));
       }
       for (CompletableFuture<ServerMessage> ack : acks) {
         ServerMessage reply = ack.get(30, TimeUnit.SECONDS);
