@@ -67,8 +67,7 @@ class ConnectionMemoryTest {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("gateway")
       .put("maxInFlight", 1_000)
-      .put("rateLimit", new JsonObject().put("messagesPerSecond", 100_000).put("burst", 100_000)
-        .put("tenantMessagesPerSecond", 100_000).put("tenantBurst", 100_000))
+      .put("rateLimit", new JsonObject().put("messagesPerSecond", 100_000).put("burst", 100_000))
       .put("outbound", new JsonObject().put("socketSendBufferBytes", 8 * 1024).put("slowClientTimeoutMs", 3_000));
     // No periodic current-seq checks: what the tests count is what Subscribe reads.
     config.put("broadcast", new JsonObject().put("repairIntervalMs", 3_600_000));

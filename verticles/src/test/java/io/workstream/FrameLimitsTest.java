@@ -39,8 +39,7 @@ class FrameLimitsTest {
   static void start() {
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("gateway").put("maxFrameBytes", MAX_FRAME)
-      .put("rateLimit", new JsonObject().put("messagesPerSecond", 100_000).put("burst", 100_000)
-        .put("tenantMessagesPerSecond", 100_000).put("tenantBurst", 100_000));
+      .put("rateLimit", new JsonObject().put("messagesPerSecond", 100_000).put("burst", 100_000));
     service = TestService.start(config);
   }
 

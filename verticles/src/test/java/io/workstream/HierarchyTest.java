@@ -48,7 +48,7 @@ class HierarchyTest {
     // Hundreds of set-up creates from few connections: a rate limit of its own keeps them from being refused.
     JsonObject config = TestService.baseConfig(TestDatabase.shared());
     config.getJsonObject("gateway").put("rateLimit", new JsonObject().put("messagesPerSecond", 100_000)
-      .put("burst", 100_000).put("tenantMessagesPerSecond", 100_000).put("tenantBurst", 100_000));
+      .put("burst", 100_000));
     service = TestService.start(config);
     for (int i = 0; i < WRITERS; i++) {
       writers.add(service.connect(tenant, "member"));

@@ -130,9 +130,10 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         rate.getInteger("maxRejections", 50),
         rate.getLong("abuseWindowMs", 10_000L),
         rate.getInteger("projectsPerToken", 4),
-        // One tenant's share of a node: on two cores, about a quarter of what it can write.
-        rate.getInteger("tenantMessagesPerSecond", 100),
-        rate.getInteger("tenantBurst", 200)),
+        // One tenant's share of a node: twice one connection's rate (100/s by default: on two cores, about a quarter
+        // of what the node writes); raising the connection rate for a bulk client raises its tenant's share with it.
+        rate.getInteger("tenantMessagesPerSecond", twice(rate.getInteger("messagesPerSecond", 50))),
+        rate.getInteger("tenantBurst", twice(rate.getInteger("burst", 100)))),
       new Connections(
         connections.getInteger("maxPerTenant", 1_000),
         connections.getInteger("maxPerNode", 20_000)),
@@ -148,5 +149,9 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         drain.getLong("timeoutMs", 10_000L),
         drain.getLong("reconnectSpreadMs", 5_000L),
         drain.getLong("quietMs", 500L)));
+  }
+
+  private static int twice(int value) {
+    return (int) Math.min(Integer.MAX_VALUE, 2L * value);
   }
 }
