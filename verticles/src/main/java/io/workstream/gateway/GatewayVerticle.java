@@ -195,9 +195,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void deliver(ProjectFrame frame) {
-    for (Subscriptions subscriber : services.index().subscribers(frame.tenantId(), frame.projectId())) {
+    // A copy: a delivery may end a subscription (its connection closing) while the others are still to be served.
+    for (ProjectSubscription subscription
+      : services.index().subscriptions(frame.tenantId(), frame.projectId()).toArray(new ProjectSubscription[0])) {
       try {
-        subscriber.deliver(frame);
+        subscription.offer(frame);
       } catch (RuntimeException e) {
         // One broken connection must not keep the event from the others.
         LOG.error("delivering a change event failed", kv("tenantId", frame.tenantId()), e);

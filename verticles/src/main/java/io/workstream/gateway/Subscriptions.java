@@ -5,7 +5,6 @@ import io.vertx.core.buffer.Buffer;
 import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.FollowProject;
-import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.RequestContext;
 import io.workstream.bus.RequestContexts;
 import io.workstream.bus.UnfollowProject;
@@ -94,11 +93,11 @@ final class Subscriptions {
     cursors.forEach((projectId, afterSeq) -> {
       ProjectSubscription subscription = new ProjectSubscription(out, budget, this::requestPage, projectId);
       ProjectSubscription replaced = byProject.put(projectId, subscription);
+      added.put(projectId, subscription);
       if (replaced != null) {
         replaced.suspend(null);
-      }
-      added.put(projectId, subscription);
-      if (gateway.index().add(principal.tenantId(), projectId, this)) {
+        gateway.index().replace(principal.tenantId(), projectId, replaced, subscription);
+      } else if (gateway.index().add(principal.tenantId(), projectId, subscription)) {
         first.add(projectId);
       }
       if (afterSeq >= 0) {
@@ -139,7 +138,7 @@ final class Subscriptions {
       .onFailure(failure -> added.forEach((projectId, subscription) -> {
         if (byProject.remove(projectId, subscription)) {
           subscription.suspend(null);
-          release(projectId);
+          release(projectId, subscription);
         }
       }));
   }
@@ -195,19 +194,11 @@ final class Subscriptions {
       ProjectSubscription removed = byProject.remove(projectId);
       if (removed != null) {
         removed.suspend(null);
-        release(projectId);
+        release(projectId, removed);
       }
     }
     return ServerMessage.newBuilder().setUnsubscribeAck(UnsubscribeAck.newBuilder().addAllProjectIds(projectIds))
       .build();
-  }
-
-  /** A change event for one of this connection's projects. */
-  void deliver(ProjectFrame frame) {
-    ProjectSubscription subscription = byProject.get(frame.projectId());
-    if (subscription != null) {
-      subscription.offer(frame);
-    }
   }
 
   /**
@@ -232,13 +223,13 @@ final class Subscriptions {
   void close() {
     waitingForPage.clear();
     byProject.values().forEach(s -> s.suspend(null));
-    byProject.keySet().forEach(this::release);
+    byProject.forEach(this::release);
     byProject.clear();
   }
 
   /** This connection no longer subscribes to the project; the instance unfollows it when nobody else does. */
-  private void release(String projectId) {
-    if (gateway.index().remove(principal.tenantId(), projectId, this)) {
+  private void release(String projectId, ProjectSubscription subscription) {
+    if (gateway.index().remove(principal.tenantId(), projectId, subscription)) {
       gateway.bus().send(Endpoints.BROADCAST_UNFOLLOW, new UnfollowProject(principal.tenantId(), projectId,
         gateway.id()));
     }
