@@ -31,10 +31,7 @@ class RepairTest {
 
   @Test
   void changesThatWereNeverPublishedReachSubscribersThroughThePeriodicCheck() {
-    JsonObject config = TestService.baseConfig(TestDatabase.shared());
-    config.getJsonObject("db").put("faults", new JsonObject().put("losePublishes", true));
-    config.put("broadcast", new JsonObject().put("repairIntervalMs", 200));
-    try (TestService service = TestService.start(config)) {
+    try (TestService service = TestService.start(losingPublishes(new JsonObject().put("repairIntervalMs", 200)))) {
       String tenant = newId();
       String project = newId();
       try (WsClient writer = service.connect(tenant, "member");
@@ -62,10 +59,8 @@ class RepairTest {
   void aLargeBacklogIsReadFromTheHistoryInPagesOfBoundedSize() throws Exception {
     int page = 5;
     int lost = 23;
-    JsonObject config = TestService.baseConfig(TestDatabase.shared());
-    config.getJsonObject("db").put("faults", new JsonObject().put("losePublishes", true));
-    config.put("broadcast", new JsonObject().put("repairIntervalMs", 200).put("gapFillPageSize", page));
-    try (TestService service = TestService.start(config)) {
+    try (TestService service = TestService.start(losingPublishes(new JsonObject().put("repairIntervalMs", 200)
+      .put("gapFillPageSize", page)))) {
       String tenant = newId();
       String project = newId();
       try (WsClient writer = service.connect(tenant, "member");
@@ -98,5 +93,12 @@ class RepairTest {
     return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
       .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
       .orElseThrow(() -> new AssertionError(name + " missing from " + metrics));
+  }
+
+  /** A service whose core commits changes without publishing them (as one dying between the two would). */
+  private static JsonObject losingPublishes(JsonObject broadcast) {
+    JsonObject config = TestService.baseConfig(TestDatabase.shared());
+    config.getJsonObject("db").put("faults", new JsonObject().put("losePublishes", true));
+    return config.put("broadcast", broadcast);
   }
 }

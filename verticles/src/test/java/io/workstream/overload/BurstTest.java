@@ -44,19 +44,16 @@ class BurstTest {
   private static final int PER_CONNECTION = 40;
   private static final int DESCRIPTION_BYTES = 19_000;
 
-  static TestDatabase database;
   static TestService service;
 
   @BeforeAll
   static void start() {
-    database = TestDatabase.start();
-    service = TestService.start(TestService.baseConfig(database));
+    service = TestService.start(TestService.baseConfig(TestDatabase.shared()));
   }
 
   @AfterAll
   static void stop() {
     service.close();
-    database.close();
   }
 
   @Test
@@ -109,7 +106,7 @@ class BurstTest {
       largestRetryAfter.get(), readiness.size(), readiness.stream().filter(s -> s != 200).count(),
       service.get("/metrics").body().lines().filter(l -> l.startsWith("workstream_db_shed")).toList());
     assertEquals(CONNECTIONS * PER_CONNECTION, committed);
-    assertEquals((long) committed, ((Number) database.queryValue(
+    assertEquals((long) committed, ((Number) TestDatabase.shared().queryValue(
       "SELECT count(*) FROM work_items WHERE project_id = ?::uuid", project)).longValue(), "each write exactly once");
     assertEquals(Collections.emptySet(), Collections.unmodifiableSet(withoutShedding(refusalsByCode)),
       "overload is answered SERVICE_UNAVAILABLE, never TIMEOUT or another error");
