@@ -61,7 +61,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>LoadGenerator [--host localhost] [--port 8080] [--secret S | --conf conf/dev.json] [--writers 1]
  *   [--subscribers 100] [--creates 2000] [--warmup 200] [--rate 1 | --rate 0 --inflight 16] [--tenant T]
- *   [--project UUID] [--event-loops 2] [--timeout 60]</pre>
+ *   [--project UUID] [--projects 1] [--event-loops 2] [--timeout 60]</pre>
  * {@code --timeout} is how long to wait, after the last create is due, for its acks and then for its events.
  */
 public final class LoadGenerator {
@@ -70,6 +70,8 @@ public final class LoadGenerator {
     {"conf", "conf/dev.json"}, {"writers", "1"}, {"subscribers", "100"}, {"creates", "2000"}, {"warmup", "200"},
     {"rate", "40"}, {"inflight", "16"}, {"tenant", ""}, {"project", ""}, {"event-loops", "2"}, {"timeout", "60"},
     {"flooders", "0"}, {"flood-rate", "5000"}, {"stalled", "0"}, {"description-bytes", "0"},
+    // Creates spread round robin over this many projects (the first is --project); only without subscribers.
+    {"projects", "1"},
     // Subscribers on another node of a cluster (0: the same as --port).
     {"subscriber-port", "0"}};
   private static final int TOKEN_TTL_SECONDS = 24 * 3600;
@@ -85,6 +87,8 @@ public final class LoadGenerator {
   private final String description;
   private final double rate;
   private final String tenant, project;
+  /** Where the creates go, round robin: {@code project} first. */
+  private final List<String> projects = new ArrayList<>();
   private final Vertx vertx;
   private final Map<String, Sent> sent = new ConcurrentHashMap<>();
   private final AtomicInteger issued = new AtomicInteger();
@@ -111,6 +115,13 @@ public final class LoadGenerator {
     }
     tenant = opt.get("tenant").isEmpty() ? "load-" + UUID.randomUUID().toString().substring(0, 8) : opt.get("tenant");
     project = opt.get("project").isEmpty() ? UUID.randomUUID().toString() : UUID.fromString(opt.get("project")).toString();
+    projects.add(project);
+    for (int i = 1; i < number("projects", 1); i++) {
+      projects.add(UUID.randomUUID().toString());
+    }
+    if (projects.size() > 1 && (subscribers > 0 || stalled > 0)) {
+      throw new IllegalArgumentException("--projects above 1 writes to projects nobody subscribes to: use --subscribers 0");
+    }
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops));
   }
 
@@ -337,7 +348,8 @@ public final class LoadGenerator {
     long end = ws.stream().mapToLong(w -> w.lastMeasuredAck).max().orElse(0);
     double seconds = Math.max(0, (end - phaseStart.get()) / 1e9);
     StringBuilder out = new StringBuilder();
-    out.append(String.format("Workstream load  %s:%s tenant=%s project=%s%n", opt.get("host"), opt.get("port"), tenant, project));
+    out.append(String.format("Workstream load  %s:%s tenant=%s project=%s%s%n", opt.get("host"), opt.get("port"), tenant,
+      project, projects.size() > 1 ? " (and " + (projects.size() - 1) + " more)" : ""));
     out.append(String.format("  params      writers=%d subscribers=%d creates=%d warmup=%d %s event-loops=%s%n", writers,
       subscribers, creates, warmup, rate > 0 ? "rate=" + opt.get("rate") + "/s per writer (open loop)"
         : "rate=max inflight=" + inflight + " per writer", opt.get("event-loops")));
@@ -420,7 +432,8 @@ public final class LoadGenerator {
       int index = issued.getAndIncrement();
       String id = UUID.randomUUID().toString();
       byte[] frame = ClientMessage.newBuilder().setMessageId(id).setCreateWorkItem(CreateWorkItem.newBuilder()
-        .setProjectId(project).setType(WorkItemType.TASK).setTitle("load " + index).setDescription(description))
+        .setProjectId(projects.get(index % projects.size())).setType(WorkItemType.TASK).setTitle("load " + index)
+        .setDescription(description))
         .build().toByteArray();
       long now = System.nanoTime();
       if (index == warmup) {
