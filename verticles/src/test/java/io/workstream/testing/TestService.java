@@ -12,6 +12,10 @@ import io.workstream.Observability;
 import io.workstream.bus.Node;
 import io.workstream.tools.TokenTool;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -38,13 +42,26 @@ public final class TestService implements AutoCloseable {
     this.deploymentId = deploymentId;
   }
 
-  /** The test configuration: port 0, the shared database, HS256 with {@link #SECRET}. */
+  /**
+   * The test configuration: a free port, the shared database, HS256 with {@link #SECRET}. The port is chosen here,
+   * not left to the listen (0): with port 0 every gateway instance would bind a port of its own, and a test would
+   * talk to one of them only — not the production shape, where the instances share one port.
+   */
   public static JsonObject baseConfig(TestDatabase db) {
     return new JsonObject()
-      .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+      .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
       .put("auth", new JsonObject().put("algorithm", "HS256").put("secret", SECRET))
       .put("gateway", new JsonObject().put("instances", 2))
       .put("db", db.dbConfig());
+  }
+
+  /** A port free on 127.0.0.1 at this moment. */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static TestService shared;
