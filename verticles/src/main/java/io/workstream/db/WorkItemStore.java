@@ -281,10 +281,6 @@ final class WorkItemStore {
     });
   }
 
-  Future<Void> ping() {
-    return pool.query("SELECT 1").execute().mapEmpty();
-  }
-
   // ---------------------------------------------------------------------------------------------------------------
 
   /**
