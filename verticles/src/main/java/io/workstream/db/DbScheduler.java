@@ -134,11 +134,7 @@ final class DbScheduler {
         forgetIfIdle(tenant);
         continue;
       }
-      Waiting<?> next = tenant.waiting.poll();
-      queued--;
-      if (tenant.waiting.isEmpty()) {
-        waitingTenants--;
-      }
+      Waiting<?> next = taken(tenant, tenant.waiting.poll());
       if ((System.nanoTime() - next.queuedAt) / 1_000_000 > limits.maxQueueWaitMs()) {
         shedAfterWaiting.increment();
         next.promise.fail(overloaded(tenant));
@@ -161,14 +157,19 @@ final class DbScheduler {
     Waiting<?> newest;
     while ((newest = tenant.waiting.peekLast()) != null
       && (now - newest.queuedAt) / 1_000_000 + expectedWaitMs(tenant.waiting.size()) > limits.maxQueueWaitMs()) {
-      tenant.waiting.pollLast();
-      queued--;
-      if (tenant.waiting.isEmpty()) {
-        waitingTenants--;
-      }
+      taken(tenant, tenant.waiting.pollLast());
       shedAfterWaiting.increment();
       newest.promise.fail(overloaded(tenant));
     }
+  }
+
+  /** Counts out an operation just taken from the tenant's queue (to start or to shed). */
+  private Waiting<?> taken(Tenant tenant, Waiting<?> operation) {
+    queued--;
+    if (tenant.waiting.isEmpty()) {
+      waitingTenants--;
+    }
+    return operation;
   }
 
   private void giveTurn(Tenant tenant) {

@@ -195,9 +195,9 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void deliver(ProjectFrame frame) {
-    // A copy: a delivery may end a subscription (its connection closing) while the others are still to be served.
-    for (ProjectSubscription subscription
-      : services.index().subscriptions(frame.tenantId(), frame.projectId()).toArray(new ProjectSubscription[0])) {
+    // No copy of the list per event: a subscription leaves the index only in its connection's close handler or in a
+    // request of its own, never during a delivery.
+    for (ProjectSubscription subscription : services.index().subscriptions(frame.tenantId(), frame.projectId())) {
       try {
         subscription.offer(frame);
       } catch (RuntimeException e) {

@@ -82,45 +82,36 @@ class DbSchedulerPropertiesTest {
 
   @Test
   void aTenantBehindAnotherTenantsBacklogGetsTheNextFreeConnection() {
-    DbScheduler scheduler = new DbScheduler(new DbScheduler.Limits(2, 2, 1_000, 500, NO_WAIT_LIMIT),
-      new SimpleMeterRegistry());
-    List<Promise<String>> running = new ArrayList<>();
-    List<String> starts = new ArrayList<>();
+    Operations ops = new Operations(new DbScheduler.Limits(2, 2, 1_000, 500, NO_WAIT_LIMIT));
     for (int i = 0; i < 200; i++) {
-      scheduler.submit("flood", () -> start("flood", running, starts));
+      ops.submit("flood");
     }
-    scheduler.submit("quiet", () -> start("quiet", running, starts));
-    assertEquals(List.of("flood", "flood"), starts);
-    running.remove(0).complete("done");
-    assertEquals("quiet", starts.get(2), "the quiet tenant's write goes before the flood's 198 waiting ones");
+    ops.submit("quiet");
+    assertEquals(List.of("flood", "flood"), ops.starts);
+    ops.running.remove(0).complete("done");
+    assertEquals("quiet", ops.starts.get(2), "the quiet tenant's write goes before the flood's 198 waiting ones");
   }
 
   @Test
   void oneTenantNeverHoldsMoreThanItsShare() {
-    DbScheduler scheduler = new DbScheduler(new DbScheduler.Limits(8, 2, 1_000, 500, NO_WAIT_LIMIT),
-      new SimpleMeterRegistry());
-    List<Promise<String>> running = new ArrayList<>();
-    List<String> starts = new ArrayList<>();
+    Operations ops = new Operations(new DbScheduler.Limits(8, 2, 1_000, 500, NO_WAIT_LIMIT));
     for (int i = 0; i < 100; i++) {
-      scheduler.submit("flood", () -> start("flood", running, starts));
+      ops.submit("flood");
     }
-    assertEquals(2, scheduler.inFlight(), "six connections stay free for other tenants");
-    scheduler.submit("other", () -> start("other", running, starts));
-    assertEquals(3, scheduler.inFlight(), "and another tenant starts at once");
+    assertEquals(2, ops.scheduler.inFlight(), "six connections stay free for other tenants");
+    ops.submit("other");
+    assertEquals(3, ops.scheduler.inFlight(), "and another tenant starts at once");
   }
 
   @Test
   void whatCannotStartSoonIsShedAtOnceWithTheTimeTheQueueNeeds() {
-    DbScheduler scheduler = new DbScheduler(new DbScheduler.Limits(1, 1, 1_000, 3, NO_WAIT_LIMIT),
-      new SimpleMeterRegistry());
-    List<Promise<String>> running = new ArrayList<>();
-    List<String> starts = new ArrayList<>();
+    Operations ops = new Operations(new DbScheduler.Limits(1, 1, 1_000, 3, NO_WAIT_LIMIT));
     List<Future<String>> outcomes = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      outcomes.add(scheduler.submit("t", () -> start("t", running, starts)));
+      outcomes.add(ops.submit("t"));
     }
-    assertEquals(1, scheduler.inFlight());
-    assertEquals(3, scheduler.queued());
+    assertEquals(1, ops.scheduler.inFlight());
+    assertEquals(3, ops.scheduler.queued());
     Future<String> shed = outcomes.get(4);
     assertTrue(shed.failed(), "the fifth of one running and three waiting is refused without waiting");
     assertEquals(ErrorCode.SERVICE_UNAVAILABLE, ((WorkstreamException) shed.cause()).code());
@@ -130,10 +121,23 @@ class DbSchedulerPropertiesTest {
   private record Running(String tenant, Promise<String> operation) {
   }
 
-  private static Future<String> start(String tenant, List<Promise<String>> running, List<String> starts) {
-    starts.add(tenant);
-    Promise<String> operation = Promise.promise();
-    running.add(operation);
-    return operation.future();
+  /** A scheduler whose operations run until the test completes them; records which tenant started when. */
+  private static final class Operations {
+    final DbScheduler scheduler;
+    final List<Promise<String>> running = new ArrayList<>();
+    final List<String> starts = new ArrayList<>();
+
+    Operations(DbScheduler.Limits limits) {
+      scheduler = new DbScheduler(limits, new SimpleMeterRegistry());
+    }
+
+    Future<String> submit(String tenant) {
+      return scheduler.submit(tenant, () -> {
+        starts.add(tenant);
+        Promise<String> operation = Promise.promise();
+        running.add(operation);
+        return operation.future();
+      });
+    }
   }
 }
