@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * The Vert.x CLI launcher ({@code run}, {@code -cluster}, {@code -instances}, {@code -conf}, {@code -ha}…) with
  * Workstream's additions: the documented environment overrides are applied to the configuration,
- * Prometheus metrics are enabled on the Vert.x instance it creates, and the Hazelcast settings that
+ * Prometheus metrics are enabled on the Vert.x instance it creates, Linux's epoll transport is preferred (unless
+ * {@code node.nativeTransport} is false), and the Hazelcast settings that
  * {@code cluster.xml} reads from system properties (name, port, members, interface) always have a value.
  */
 public class WorkstreamLauncher extends Launcher {
@@ -33,6 +34,8 @@ public class WorkstreamLauncher extends Launcher {
   public static final String CLUSTER_INTERFACE_PROPERTY = "workstream.cluster.interface";
   public static final String CLUSTER_INTERFACE_ENV = "WORKSTREAM_CLUSTER_INTERFACE";
   public static final String LOOPBACK = "127.0.0.1";
+
+  private boolean nativeTransport = true;
 
   public static void main(String[] args) {
     clusterDefaults(System.getenv(), clusterHost(args));
@@ -77,11 +80,15 @@ public class WorkstreamLauncher extends Launcher {
   @Override
   public void afterConfigParsed(JsonObject config) {
     Environment.apply(config, System.getenv());
+    nativeTransport = config.getJsonObject("node", new JsonObject()).getBoolean("nativeTransport", true);
   }
 
   @Override
   public void beforeStartingVertx(VertxOptions options) {
     restoreEventBusDefaults(options.getEventBusOptions());
+    if (nativeTransport) {
+      options.setPreferNativeTransport(true);
+    }
     if (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled()) {
       Observability.withMetrics(options, Observability.DEFAULT_REGISTRY);
     }

@@ -68,7 +68,7 @@ final class Connection {
     this.ws = ws;
     this.principal = principal;
     ConnectionBudget budget = new ConnectionBudget(config, gateway.metrics());
-    this.outbound = new Outbound(ws, config.outbound(), gateway.metrics(), budget);
+    this.outbound = new Outbound(ws, gateway, budget);
     this.admission = new Admission(config.rateLimit(), config.maxInFlight(), tenantRate);
     this.subscriptions = new Subscriptions(gateway, principal, id, outbound, budget, pacer);
     this.expiresAtMs = principal.expiresAtMs() + config.tokenExpiryGraceMs();
@@ -285,7 +285,7 @@ final class Connection {
       return;
     }
     // Straight to the socket, past the full queue: one small frame, if the socket still takes it.
-    ws.writeBinaryMessage(Envelopes.frame(Envelopes.unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
+    outbound.sendNow(Envelopes.frame(Envelopes.unsolicited(new WorkstreamException(ErrorCode.SLOW_CLIENT,
       "the connection does not read its messages"))));
     close(TRY_AGAIN_LATER, "slow client", "slow-client");
   }
@@ -318,6 +318,8 @@ final class Connection {
       // the closing timeout to acknowledge before the socket goes.
       ws.pause();
     }
+    // Frames written so far go out before the close frame; none after it.
+    outbound.stopWriting();
     ws.close(code, reason);
   }
 

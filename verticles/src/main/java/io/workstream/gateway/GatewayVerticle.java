@@ -4,13 +4,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
 import io.workstream.bus.Endpoints;
@@ -70,9 +70,8 @@ public final class GatewayVerticle extends VerticleBase {
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
-        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), gatewayId);
+        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), new Flusher(context), gatewayId);
       Router router = Router.router(vertx);
-      router.get("/ws").handler(this::upgrade);
       if (!management.separate()) {
         NodeHealth.mount(router, bus, Observability.registryName(config()));
       }
@@ -88,7 +87,14 @@ public final class GatewayVerticle extends VerticleBase {
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }
-      server = vertx.createHttpServer(options).requestHandler(router);
+      // The upgrade skips the router: the socket it gives is then Vert.x's own, whose Netty channel the wire writes to.
+      server = vertx.createHttpServer(options).requestHandler(request -> {
+        if (request.method() == HttpMethod.GET && "/ws".equals(request.path())) {
+          upgrade(request);
+        } else {
+          router.handle(request);
+        }
+      });
       vertx.setPeriodic(tickMs(config), id -> tick());
       return Future.join(
         bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), this::deliver).completion(),
@@ -99,7 +105,8 @@ public final class GatewayVerticle extends VerticleBase {
       if (!management.separate()) {
         Node.of(vertx).managementPort(server.actualPort());
       }
-      LOG.info("gateway listening", kv("port", server.actualPort()));
+      LOG.info("gateway listening", kv("port", server.actualPort()),
+        kv("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio"));
     });
   }
 
@@ -144,22 +151,21 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** Verifies the token and takes a connection slot before the upgrade: a refused client never gets a socket. */
-  private void upgrade(RoutingContext rc) {
-    HttpServerRequest request = rc.request();
+  private void upgrade(HttpServerRequest request) {
     if (drained != null || node.draining()) {
-      refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "the server is shutting down; connect to another node");
+      refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "the server is shutting down; connect to another node");
       return;
     }
     verifier.verify(token(request))
       .onFailure(err -> {
         var refused = Failures.from(err);
-        refuse(rc, 401, refused.code(), refused.getMessage());
+        refuse(request, 401, refused.code(), refused.getMessage());
       })
       .onSuccess(principal -> {
         switch (limits.tryAcquire(principal.tenantId(), config.connections(), config.rateLimit())) {
-          case TENANT -> refuse(rc, 429, ErrorCode.CONNECTION_LIMIT,
+          case TENANT -> refuse(request, 429, ErrorCode.CONNECTION_LIMIT,
             "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
-          case NODE -> refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
+          case NODE -> refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
           case NONE -> request.toWebSocket()
             .onSuccess(ws -> connected(ws, principal))
             .onFailure(err -> {
@@ -170,9 +176,9 @@ public final class GatewayVerticle extends VerticleBase {
       });
   }
 
-  private void refuse(RoutingContext rc, int status, ErrorCode code, String message) {
+  private void refuse(HttpServerRequest request, int status, ErrorCode code, String message) {
     services.metrics().refused(code.name());
-    rc.response()
+    request.response()
       .setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(new JsonObject().put("code", code.name()).put("message", message).encode());

@@ -1,7 +1,9 @@
 package io.workstream.gateway;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.workstream.bus.ProjectFrame;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -29,13 +31,14 @@ final class Outbound implements OutboundQueue {
     Buffer lagged(Map<String, Long> firstDropped);
   }
 
-  private record Frame(Buffer bytes, String projectId, long seq) {
+  /** A message to write: {@code bytes}, or for a live event the frames every subscriber shares ({@code shared}). */
+  private record Frame(Buffer bytes, ByteBuf shared, String projectId, long seq) {
     boolean isEvent() {
       return projectId != null;
     }
   }
 
-  private final ServerWebSocket ws;
+  private final WebSocketWire wire;
   private final GatewayConfig.Outbound limits;
   private final GatewayMetrics metrics;
   private final ConnectionBudget budget;
@@ -50,13 +53,12 @@ final class Outbound implements OutboundQueue {
   private Dropped dropped;
   private Runnable slow;
 
-  Outbound(ServerWebSocket ws, GatewayConfig.Outbound limits, GatewayMetrics metrics, ConnectionBudget budget) {
-    this.ws = ws;
-    this.limits = limits;
-    this.metrics = metrics;
+  Outbound(ServerWebSocket ws, GatewayServices gateway, ConnectionBudget budget) {
+    this.limits = gateway.config().outbound();
+    this.metrics = gateway.metrics();
     this.budget = budget;
     ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
-    ws.drainHandler(v -> flush());
+    this.wire = new WebSocketWire(ws, gateway.flusher(), gateway.config().maxFrameBytes(), this::flush);
   }
 
   /**
@@ -70,12 +72,25 @@ final class Outbound implements OutboundQueue {
 
   @Override
   public void send(Buffer frame) {
-    offer(new Frame(frame, null, 0));
+    offer(new Frame(frame, null, null, 0));
   }
 
   @Override
   public void event(String projectId, long seq, Buffer frame) {
-    offer(new Frame(frame, projectId, seq));
+    offer(new Frame(frame, null, projectId, seq));
+  }
+
+  @Override
+  public void event(ProjectFrame frame) {
+    ByteBuf shared = frame.wire(bytes -> WebSocketWire.shared(bytes, wire.maxFrameBytes()));
+    offer(new Frame(frame.frame(), shared, frame.projectId(), frame.seq()));
+  }
+
+  /** Past the queue, whether the socket has room or not: one last small frame before closing. */
+  void sendNow(Buffer frame) {
+    if (!closed) {
+      wire.write(frame);
+    }
   }
 
   /**
@@ -90,7 +105,7 @@ final class Outbound implements OutboundQueue {
 
   @Override
   public boolean writable() {
-    return !closed && isEmpty() && !ws.writeQueueFull();
+    return !closed && isEmpty() && !wire.full();
   }
 
   @Override
@@ -103,9 +118,15 @@ final class Outbound implements OutboundQueue {
     }
   }
 
+  /** The close frame is about to be written: nothing may follow it. What is queued stays until {@link #close}. */
+  void stopWriting() {
+    wire.close();
+  }
+
   /** The socket closed: let go of everything. */
   void close() {
     closed = true;
+    wire.close();
     while (!queue.isEmpty()) {
       dequeued(queue.poll());
     }
@@ -121,8 +142,8 @@ final class Outbound implements OutboundQueue {
     if (closed) {
       return;
     }
-    if (isEmpty() && !ws.writeQueueFull()) {
-      write(frame.bytes());
+    if (isEmpty() && !wire.full()) {
+      write(frame);
       return;
     }
     if (!enqueued(frame)) {
@@ -185,21 +206,27 @@ final class Outbound implements OutboundQueue {
     }
   }
 
-  private void write(Buffer bytes) {
-    ws.writeBinaryMessage(bytes);
+  private void write(Frame frame) {
+    if (frame.shared() != null) {
+      wire.writeShared(frame.shared());
+    } else {
+      wire.write(frame.bytes());
+    }
     metrics.frameOut();
   }
 
+  /** The socket takes writes again. */
   private void flush() {
     // The client read something: it is not stalled (it may still be slow, which the queue's bound deals with).
     blockedSinceMs = 0;
-    while (!queue.isEmpty() && !ws.writeQueueFull()) {
+    while (!queue.isEmpty() && !wire.full()) {
       Frame frame = queue.poll();
       dequeued(frame);
-      write(frame.bytes());
+      write(frame);
     }
-    if (queue.isEmpty() && laggedFrame != null && !ws.writeQueueFull()) {
-      write(laggedFrame);
+    if (queue.isEmpty() && laggedFrame != null && !wire.full()) {
+      wire.write(laggedFrame);
+      metrics.frameOut();
       laggedFrame = null;
     }
     while (!whenWritable.isEmpty() && writable()) {

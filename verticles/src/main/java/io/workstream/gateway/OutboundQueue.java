@@ -1,6 +1,7 @@
 package io.workstream.gateway;
 
 import io.vertx.core.buffer.Buffer;
+import io.workstream.bus.ProjectFrame;
 
 /**
  * A connection's way out as its subscriptions see it: what they write and how they pace a replay. Falling behind and
@@ -13,6 +14,9 @@ interface OutboundQueue {
 
   /** A change event: dropped (with a Lagged) when the connection falls too far behind. */
   void event(String projectId, long seq, Buffer frame);
+
+  /** A live change event, as every subscriber on the node gets it. */
+  void event(ProjectFrame frame);
 
   /** Nothing waits and the socket has room: a frame written now goes out at once. */
   boolean writable();

@@ -1,6 +1,5 @@
 package io.workstream.gateway;
 
-import io.vertx.core.buffer.Buffer;
 import io.workstream.bus.Frames;
 import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.proto.History;
@@ -136,7 +135,8 @@ final class ProjectSubscription {
       case CATCHING_UP -> hold(frame);
       case LIVE -> {
         if (frame.seq() == lastSeq + 1) {
-          deliver(frame.seq(), frame.frame());
+          lastSeq = frame.seq();
+          out.event(frame);
         } else if (frame.seq() > lastSeq + 1 && hold(frame)) {
           state = State.CATCHING_UP;
           historyCurrentSeq = Long.MAX_VALUE;
@@ -234,7 +234,8 @@ final class ProjectSubscription {
       ChangeEvent event = page.poll();
       budget.history(-event.getSerializedSize());
       if (event.getSeq() == lastSeq + 1) {
-        deliver(event.getSeq(), Frames.changeEvent(event));
+        lastSeq = event.getSeq();
+        out.event(projectId, lastSeq, Frames.changeEvent(event));
       }
     }
     if (!page.isEmpty()) {
@@ -251,10 +252,5 @@ final class ProjectSubscription {
       askedForPage = true;
       pages.request(this);
     }
-  }
-
-  private void deliver(long seq, Buffer frame) {
-    lastSeq = seq;
-    out.event(projectId, seq, frame);
   }
 }

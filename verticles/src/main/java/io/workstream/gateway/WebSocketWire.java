@@ -1,0 +1,152 @@
+package io.workstream.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A connection's socket as its {@link Outbound} writes to it: complete binary WebSocket messages go straight into the
+ * Netty channel, past Vert.x's per-connection write queue and frame encoder, and the channel is flushed once per
+ * event-loop turn ({@link Flusher}) rather than once per message. A change event is encoded into its frame bytes once
+ * per node and every subscriber's socket gets a view of the same memory. Vert.x still writes pings, pongs and the
+ * close frame; those go into the same channel, so nothing overtakes a message written before them. Confined to the
+ * connection's event loop.
+ */
+final class WebSocketWire {
+
+  private static final byte FIN = (byte) 0x80;
+  private static final byte BINARY = 0x02;
+  private static final byte CONTINUATION = 0x00;
+
+  private final ServerWebSocket ws;
+  private final ChannelHandlerContext channel;
+  private final Flusher flusher;
+  private final int maxFrameBytes;
+  private boolean unflushed;
+  private boolean closed;
+
+  /**
+   * {@code maxFrameBytes}: messages longer than this go out as several frames, as Vert.x did (clients limit the
+   * frame size they accept; Vert.x's own client to 64 KiB). {@code onWritable} runs when the socket takes writes
+   * again after refusing them.
+   */
+  WebSocketWire(ServerWebSocket ws, Flusher flusher, int maxFrameBytes, Runnable onWritable) {
+    if (!(ws instanceof WebSocketInternal internal)) {
+      throw new IllegalArgumentException("a Vert.x core WebSocket is needed, not " + ws.getClass().getName());
+    }
+    this.ws = ws;
+    this.channel = internal.channelHandlerContext();
+    this.flusher = flusher;
+    this.maxFrameBytes = maxFrameBytes;
+    channel.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+          onWritable.run();
+        }
+        ctx.fireChannelWritabilityChanged();
+      }
+    });
+  }
+
+  int maxFrameBytes() {
+    return maxFrameBytes;
+  }
+
+  /** Whether the socket holds as many bytes as it may: what is written now waits in memory. */
+  boolean full() {
+    return !channel.channel().isWritable();
+  }
+
+  /** Writes one message (flushed at the end of this event-loop turn); once the socket is closing, nothing. */
+  void write(Buffer message) {
+    if (writing()) {
+      send(encode(channel.alloc(), message, maxFrameBytes));
+    }
+  }
+
+  /** Writes a message encoded with {@link #shared}. */
+  void writeShared(ByteBuf frames) {
+    if (writing()) {
+      send(frames.duplicate());
+    }
+  }
+
+  /** From now on nothing is written: the close frame is on its way (or the socket is gone). */
+  void close() {
+    closed = true;
+  }
+
+  void flush() {
+    unflushed = false;
+    channel.flush();
+  }
+
+  private boolean writing() {
+    if (!closed && ws.isClosed()) {
+      // The client started the close: Vert.x answers it, and no data frame may follow the close frame.
+      closed = true;
+    }
+    return !closed;
+  }
+
+  private void send(ByteBuf frames) {
+    channel.write(frames, channel.voidPromise());
+    if (!unflushed) {
+      unflushed = true;
+      flusher.flushLater(this);
+    }
+  }
+
+  /**
+   * The frames of one message for many sockets: in memory the garbage collector frees, never released by a write,
+   * so each socket gets a {@link ByteBuf#duplicate()} of it.
+   */
+  static ByteBuf shared(Buffer message, int maxFrameBytes) {
+    ByteBuf pooled = encode(ByteBufAllocator.DEFAULT, message, maxFrameBytes);
+    try {
+      ByteBuffer copy = ByteBuffer.allocateDirect(pooled.readableBytes());
+      pooled.readBytes(copy);
+      copy.flip();
+      return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(copy));
+    } finally {
+      pooled.release();
+    }
+  }
+
+  /** A binary message as server frames (unmasked), split into frames of at most {@code maxFrameBytes}. */
+  static ByteBuf encode(ByteBufAllocator alloc, Buffer message, int maxFrameBytes) {
+    ByteBuf payload = ((BufferInternal) message).getByteBuf();
+    int length = payload.readableBytes();
+    int frames = Math.max(1, (length + maxFrameBytes - 1) / maxFrameBytes);
+    ByteBuf out = alloc.directBuffer(length + frames * headerBytes(Math.min(length, maxFrameBytes)));
+    int offset = 0;
+    for (int i = 0; i < frames; i++) {
+      int chunk = Math.min(maxFrameBytes, length - offset);
+      byte opcode = i == 0 ? BINARY : CONTINUATION;
+      out.writeByte(i == frames - 1 ? FIN | opcode : opcode);
+      if (chunk < 126) {
+        out.writeByte(chunk);
+      } else if (chunk <= 0xFFFF) {
+        out.writeByte(126).writeShort(chunk);
+      } else {
+        out.writeByte(127).writeLong(chunk);
+      }
+      out.writeBytes(payload, payload.readerIndex() + offset, chunk);
+      offset += chunk;
+    }
+    return out;
+  }
+
+  private static int headerBytes(int frameBytes) {
+    return frameBytes < 126 ? 2 : frameBytes <= 0xFFFF ? 4 : 10;
+  }
+}
