@@ -48,10 +48,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
    * The bound of one connection's outbound queue in frames (frames waiting while its socket is full; their bytes
    * count against the connection's budget), the socket's own write queue, and how long a client may take nothing at
    * all (not even a Lagged) before it is closed with 1013.
-   * {@code socketSendBufferBytes} 0 leaves the kernel's default.
+   * {@code socketSendBufferBytes} 0 leaves the kernel's default. While the event loop has more queued, a flush of
+   * the sockets waits for it, at most {@code maxFlushDelayMicros} (0: every turn flushes).
    */
   public record Outbound(int maxQueuedFrames, int socketWriteQueueBytes, int socketSendBufferBytes,
-                         long slowClientTimeoutMs) {
+                         long slowClientTimeoutMs, long maxFlushDelayMicros) {
   }
 
   /** Server pings every {@code pingIntervalMs}; a connection silent for longer than {@code idleTimeoutMs} is closed. */
@@ -141,7 +142,8 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         outbound.getInteger("maxQueuedFrames", 1_000),
         outbound.getInteger("socketWriteQueueBytes", 256 * 1024),
         outbound.getInteger("socketSendBufferBytes", 0),
-        outbound.getLong("slowClientTimeoutMs", 10_000L)),
+        outbound.getLong("slowClientTimeoutMs", 10_000L),
+        outbound.getLong("maxFlushDelayMicros", 2_000L)),
       new Heartbeat(
         heartbeat.getLong("pingIntervalMs", 25_000L),
         heartbeat.getLong("idleTimeoutMs", 75_000L)),

@@ -70,7 +70,7 @@ public final class GatewayVerticle extends VerticleBase {
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
-        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), new Flusher(context), gatewayId);
+        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), new Flusher(context, config.outbound().maxFlushDelayMicros()), gatewayId);
       Router router = Router.router(vertx);
       if (!management.separate()) {
         NodeHealth.mount(router, bus, Observability.registryName(config()));

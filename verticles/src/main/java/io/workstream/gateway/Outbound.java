@@ -83,7 +83,13 @@ final class Outbound implements OutboundQueue {
   @Override
   public void event(ProjectFrame frame) {
     ByteBuf shared = frame.wire(bytes -> WebSocketWire.shared(bytes, wire.maxFrameBytes()));
-    offer(new Frame(frame.frame(), shared, frame.projectId(), frame.seq()));
+    if (!closed && isEmpty() && !wire.full()) {
+      // The common case, once per subscriber per event: straight out, nothing allocated to remember it.
+      wire.writeShared(shared);
+      metrics.frameOut();
+    } else {
+      offer(new Frame(frame.frame(), shared, frame.projectId(), frame.seq()));
+    }
   }
 
   /** Past the queue, whether the socket has room or not: one last small frame before closing. */
