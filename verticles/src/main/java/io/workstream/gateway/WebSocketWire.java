@@ -3,8 +3,11 @@ package io.workstream.gateway;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.buffer.BufferInternal;
@@ -14,11 +17,11 @@ import java.nio.ByteBuffer;
 
 /**
  * A connection's socket as its {@link Outbound} writes to it: complete binary WebSocket messages go straight into the
- * Netty channel, past Vert.x's per-connection write queue and frame encoder, and the channel is flushed once per
- * event-loop turn ({@link Flusher}) rather than once per message. A change event is encoded into its frame bytes once
- * per node and every subscriber's socket gets a view of the same memory. Vert.x still writes pings, pongs and the
- * close frame; those go into the same channel, so nothing overtakes a message written before them. Confined to the
- * connection's event loop.
+ * Netty channel, past Vert.x's per-connection write queue and frame encoder, and the instance's {@link Flusher}
+ * flushes them, several messages at a time under load, instead of one system call per message. A change event is
+ * framed once per node and every subscriber's socket gets a view of the same memory. Vert.x still writes pings,
+ * pongs and the close frame into the same channel, so nothing overtakes a message written before them. Confined to
+ * the connection's event loop.
  */
 final class WebSocketWire {
 
@@ -43,10 +46,12 @@ final class WebSocketWire {
       throw new IllegalArgumentException("a Vert.x core WebSocket is needed, not " + ws.getClass().getName());
     }
     this.ws = ws;
-    this.channel = internal.channelHandlerContext();
     this.flusher = flusher;
     this.maxFrameBytes = maxFrameBytes;
-    channel.pipeline().addFirst(new ChannelInboundHandlerAdapter() {
+    // Our frames are final bytes: they enter the pipeline just before the WebSocket encoder (after TLS, were there
+    // any), skipping it and Vert.x's handler.
+    ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
+    ChannelHandler writer = new ChannelInboundHandlerAdapter() {
       @Override
       public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
@@ -54,7 +59,13 @@ final class WebSocketWire {
         }
         ctx.fireChannelWritabilityChanged();
       }
-    });
+    };
+    ChannelHandlerContext encoder = pipeline.context(WebSocketFrameEncoder.class);
+    if (encoder == null) {
+      throw new IllegalStateException("the WebSocket's pipeline has no frame encoder: " + pipeline.names());
+    }
+    pipeline.addBefore(encoder.name(), null, writer);
+    this.channel = pipeline.context(writer);
   }
 
   int maxFrameBytes() {
