@@ -271,8 +271,9 @@ final class WorkItemStore {
   }
 
   /**
-   * Runs a mutation's statement, which commits it. The event goes without its project and seq, the ack without its
-   * seq: the database appends them once it has taken the seq. The answer is the reply stored under the message id
+   * Runs a mutation's statement, which commits it, with the change's parameters appended to {@code params}. The
+   * event goes without its project and seq, the ack without its seq: the database appends them once it has taken
+   * the seq. The answer is the reply stored under the message id
    * (replayed, nothing changed) or the seq and project, which complete the event to publish and the ack.
    */
   private Future<Committed> commit(SqlConnection conn, String sql, Tuple params, RequestContext ctx,
