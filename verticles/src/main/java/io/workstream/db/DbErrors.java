@@ -4,6 +4,7 @@ import io.vertx.circuitbreaker.TimeoutException;
 import io.vertx.core.VertxException;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.DatabaseException;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.WorkstreamException;
@@ -26,6 +27,8 @@ final class DbErrors {
   );
 
   private static final String QUERY_CANCELED = "57014";
+  /** The SQLSTATE class of the mutation functions' business refusals (V3 migration). */
+  private static final String REFUSAL_CLASS = "WS";
 
   private DbErrors() {
   }
@@ -35,6 +38,26 @@ final class DbErrors {
     CommitOutcomeUnknown(Throwable cause) {
       super("commit outcome unknown", cause, false, false);
     }
+  }
+
+  /**
+   * What a failed mutation statement (one of the V3 migration's functions, in autocommit) means: a refusal of the
+   * function (SQLSTATE class WS) is the business outcome it names; another error from the server rolled the
+   * statement back; no answer from the server leaves unknown whether it committed.
+   */
+  static Throwable ofMutation(Throwable failure) {
+    if (failure instanceof PgException refused && refused.getSqlState() != null
+      && refused.getSqlState().startsWith(REFUSAL_CLASS)) {
+      String message = refused.getErrorMessage();
+      return switch (refused.getSqlState()) {
+        case "WS404" -> WorkstreamException.notFound(message);
+        case "WS409" -> new WorkstreamException(ErrorCode.CONFLICT, message);
+        case "WS423" -> new WorkstreamException(ErrorCode.DELETE_BLOCKED, message);
+        case "WS422" -> WorkstreamException.validation(refused.getColumn(), message);
+        default -> failure;
+      };
+    }
+    return failure instanceof DatabaseException ? failure : new CommitOutcomeUnknown(failure);
   }
 
   /** Worth retrying: the operation surely did not take effect and may succeed if tried again. */

@@ -3,12 +3,10 @@ package io.workstream.db;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.sqlclient.DatabaseException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.RequestContext;
@@ -36,25 +34,19 @@ import io.workstream.protocol.v1.WorkItemUpdated;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
- * The work-item operations as PostgreSQL transactions. Each mutation is one transaction holding the row change,
- * the project's next seq, the change-event row and the idempotency record; rules that depend on other rows
- * (parent in the same project, no children on delete, the expected version) are checked inside it, under locks.
+ * The work-item operations against PostgreSQL. Each mutation is one statement, a call of a database function run in
+ * autocommit (one round trip, one transaction): it claims the idempotency key, checks the rules that depend on
+ * other rows (parent in the same project, no children on delete, the expected version) under locks, writes the
+ * row, and takes the project's next seq last, with the change-event row and the stored reply. An update is computed
+ * here from the item as read just before, and written only if the item is still at that version.
  * Business outcomes fail with a {@link WorkstreamException}; anything else is a database failure.
  */
 final class WorkItemStore {
 
   /** A committed mutation: the reply, and the event to publish (none when the reply was replayed). */
   record Committed(String tenantId, WorkItemAck ack, ChangeEvent event) {
-  }
-
-  /** What a mutation changed, before it has a seq; no event: nothing changed, nothing to commit. */
-  private record Change(String projectId, ChangeEvent.Builder event, WorkItemAck.Builder ack) {
-    static Change none(WorkItemAck.Builder ack) {
-      return new Change(null, null, ack);
-    }
   }
 
   static final int DEFAULT_PAGE_SIZE = 500;
@@ -85,73 +77,62 @@ final class WorkItemStore {
   }
 
   private Future<Committed> create(RequestContext ctx, Buffer fingerprint, WorkItem item) {
-    String tenantId = ctx.tenantId();
-    return mutate(ctx, fingerprint, conn -> (item.getParentId().isEmpty() ? Future.<Void>succeededFuture()
-      : conn.preparedQuery(WorkItemSql.LOCK_HIERARCHY).execute(Tuple.of(tenantId, item.getProjectId()))
-      .<Void>mapEmpty())
-      .compose(v -> checkParent(conn, tenantId, item.getParentId(), item.getProjectId(), null))
-      .compose(v -> conn.preparedQuery(WorkItemSql.INSERT_ITEM).execute(WorkItemRows.insertParams(ctx.tenantId(), item)))
-      .map(rows -> new Change(item.getProjectId(),
-        event(ctx, item.getUpdatedAtMs()).setCreated(item),
-        WorkItemAck.newBuilder().setItem(item))));
+    Tuple params = key(WorkItemRows.insertParams(ctx.tenantId(), item), ctx, fingerprint)
+      .addInteger(maxHierarchyDepth);
+    return pool.withConnection(conn -> commit(conn, WorkItemSql.CREATE_ITEM, params, ctx,
+      event(ctx, item.getUpdatedAtMs()).setCreated(item), WorkItemAck.newBuilder().setItem(item)));
   }
 
   /**
-   * Applies a validated update to the item as it is now, under its row lock: the expected version is checked, the
-   * change list computed and the parent rules re-checked inside the transaction. An update that changes nothing
-   * commits nothing and answers seq 0. A move under a parent first takes its project's hierarchy lock, before the
-   * item's row lock, so that moves are checked one after the other and no two of them close a cycle together.
+   * Computes the update from the item as it is now, read together with the reply stored under the message id (a
+   * replay answers before any rule is checked), and writes it only if the item is still at the version it was
+   * computed from: versions only go up, so that version is also the one the request expects. An update that
+   * changes nothing commits nothing and answers seq 0. A move under a parent takes its project's hierarchy lock
+   * before the item's row lock, so that moves are checked one after the other and no two of them close a cycle.
    */
   private Future<Committed> update(RequestContext ctx, Buffer fingerprint, UpdateWorkItem request, long nowMs) {
     String tenantId = ctx.tenantId();
     UUID id = UUID.fromString(request.getWorkItemId());
-    boolean movesUnderParent = request.hasParentId() && !request.getParentId().isEmpty();
-    return mutate(ctx, fingerprint, conn -> (movesUnderParent
-      ? conn.preparedQuery(WorkItemSql.LOCK_ITEM_HIERARCHY).execute(Tuple.of(tenantId, id)).<Void>mapEmpty()
-      : Future.<Void>succeededFuture())
-      .compose(v -> lock(conn, WorkItemSql.LOCK_FULL_ITEM, tenantId, id))
-      .compose(row -> {
-        WorkItem current = WorkItemRows.fromRow(row);
+    return pool.withConnection(conn -> Future.all(
+        conn.preparedQuery(WorkItemSql.READ_ITEM).execute(Tuple.of(tenantId, id)),
+        storedReply(conn, ctx, fingerprint))
+      .compose(read -> {
+        WorkItemAck stored = read.resultAt(1);
+        if (stored != null) {
+          return Future.succeededFuture(new Committed(tenantId, stored, null));
+        }
+        RowSet<Row> rows = read.resultAt(0);
+        if (rows.size() == 0) {
+          return Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"));
+        }
+        WorkItem current = WorkItemRows.fromRow(rows.iterator().next());
         if (current.getVersion() != request.getExpectedVersion()) {
           return Future.failedFuture(conflict(request.getExpectedVersion(), current.getVersion()));
         }
         WorkItems.Updated updated = WorkItems.update(ctx, request, current, nowMs);
         WorkItem item = updated.item();
         if (updated.changes().isEmpty()) {
-          return Future.succeededFuture(Change.none(WorkItemAck.newBuilder().setItem(item).setSeq(0)));
+          return Future.succeededFuture(new Committed(tenantId, WorkItemAck.newBuilder().setItem(item).setSeq(0)
+            .build(), null));
         }
+        boolean movesUnderParent = request.hasParentId() && !request.getParentId().isEmpty();
         boolean parentChanged = !item.getParentId().equals(current.getParentId());
-        return (parentChanged
-          ? checkParent(conn, tenantId, item.getParentId(), item.getProjectId(), item.getId())
-          : Future.<Void>succeededFuture())
-          .compose(v -> conn.preparedQuery(WorkItemSql.UPDATE_ITEM)
-            .execute(WorkItemRows.updateParams(tenantId, item, current.getVersion())))
-          .map(v -> new Change(item.getProjectId(),
-            event(ctx, item.getUpdatedAtMs())
-              .setUpdated(WorkItemUpdated.newBuilder().setItem(item).addAllChanges(updated.changes())),
-            WorkItemAck.newBuilder().setItem(item)));
+        Tuple params = key(WorkItemRows.updateParams(tenantId, item, current.getVersion()), ctx, fingerprint)
+          .addBoolean(movesUnderParent).addBoolean(parentChanged).addInteger(maxHierarchyDepth);
+        return commit(conn, WorkItemSql.UPDATE_ITEM, params, ctx,
+          event(ctx, item.getUpdatedAtMs())
+            .setUpdated(WorkItemUpdated.newBuilder().setItem(item).addAllChanges(updated.changes())),
+          WorkItemAck.newBuilder().setItem(item));
       }));
   }
 
   private Future<Committed> delete(RequestContext ctx, Buffer fingerprint, DeleteItem request) {
-    String tenantId = ctx.tenantId();
-    UUID id = UUID.fromString(request.getWorkItemId());
-    return mutate(ctx, fingerprint, conn -> lock(conn, WorkItemSql.LOCK_ITEM, tenantId, id)
-      .compose(row -> {
-        long version = row.getLong("version");
-        if (request.hasExpectedVersion() && request.getExpectedVersion() != version) {
-          return Future.failedFuture(conflict(request.getExpectedVersion(), version));
-        }
-        String projectId = row.getUUID("project_id").toString();
-        return conn.preparedQuery(WorkItemSql.HAS_CHILDREN).execute(Tuple.of(tenantId, id))
-          .compose(children -> children.iterator().next().getBoolean(0)
-            ? Future.failedFuture(new WorkstreamException(ErrorCode.DELETE_BLOCKED,
-            "work item " + id + " has children; delete or move them first"))
-            : conn.preparedQuery(WorkItemSql.DELETE_ITEM).execute(Tuple.of(tenantId, id)))
-          .map(deleted -> new Change(projectId,
-            event(ctx, System.currentTimeMillis()).setDeleted(WorkItemDeleted.newBuilder().setWorkItemId(id.toString())),
-            WorkItemAck.newBuilder().setDeletedId(id.toString())));
-      }));
+    String id = UUID.fromString(request.getWorkItemId()).toString();
+    Tuple params = key(Tuple.tuple().addString(ctx.tenantId()).addUUID(UUID.fromString(id))
+      .addLong(request.hasExpectedVersion() ? request.getExpectedVersion() : null), ctx, fingerprint);
+    return pool.withConnection(conn -> commit(conn, WorkItemSql.DELETE_ITEM, params, ctx,
+      event(ctx, System.currentTimeMillis()).setDeleted(WorkItemDeleted.newBuilder().setWorkItemId(id)),
+      WorkItemAck.newBuilder().setDeletedId(id)));
   }
 
   /**
@@ -283,75 +264,43 @@ final class WorkItemStore {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /**
-   * Runs {@code change} in a transaction that first claims the request's idempotency key: when the key was used
-   * before, nothing runs and the stored reply comes back with {@code replayed = true}.
-   */
-  private Future<Committed> mutate(RequestContext ctx, Buffer fingerprint,
-                                   Function<SqlConnection, Future<Change>> change) {
-    return pool.withConnection(conn -> conn.begin().compose(tx -> claimIdempotencyKey(conn, ctx, fingerprint)
-      .compose(stored -> stored != null
-        ? Future.succeededFuture(new Committed(ctx.tenantId(), stored, null))
-        : change.apply(conn).compose(c -> c.event() == null
-        ? Future.succeededFuture(new Committed(ctx.tenantId(), c.ack().build(), null))
-        : record(conn, ctx, c)))
-      .transform((committed, failure) -> finish(tx, committed, failure))));
-  }
-
-  private static Future<Committed> finish(Transaction tx, Committed committed, Throwable failure) {
-    if (failure != null) {
-      return tx.rollback().transform((v, ignored) -> Future.failedFuture(failure));
-    }
-    if (committed.event() == null) {
-      return tx.rollback().transform((v, ignored) -> Future.succeededFuture(committed));
-    }
-    return tx.commit().transform((v, commitFailure) -> commitFailure == null
-      ? Future.succeededFuture(committed)
-      // The server answered: the transaction surely rolled back. No answer: it may have committed.
-      : Future.failedFuture(commitFailure instanceof DatabaseException
-      ? commitFailure : new DbErrors.CommitOutcomeUnknown(commitFailure)));
-  }
-
-  /** Gives the change its seq and writes the event, the retention cut and the stored reply (pipelined). */
-  private Future<Committed> record(SqlConnection conn, RequestContext ctx, Change change) {
-    String tenantId = ctx.tenantId();
-    UUID projectId = UUID.fromString(change.projectId());
-    return conn.preparedQuery(WorkItemSql.NEXT_SEQ).execute(Tuple.of(tenantId, projectId)).compose(rows -> {
-      long seq = rows.iterator().next().getLong(0);
-      ChangeEvent event = change.event().setProjectId(change.projectId()).setSeq(seq).build();
-      WorkItemAck ack = change.ack().setSeq(seq).build();
-      List<Future<?>> writes = new ArrayList<>(3);
-      writes.add(conn.preparedQuery(WorkItemSql.INSERT_EVENT).execute(Tuple.of(tenantId, projectId, seq,
-        event.getOccurredAtMs(), Buffer.buffer(event.toByteArray()))));
-      long keepAfter = seq - retention.maxEventsPerProject();
-      if (keepAfter > 0) {
-        writes.add(conn.preparedQuery(WorkItemSql.PRUNE_PROJECT_EVENTS).execute(Tuple.of(tenantId, projectId, keepAfter)));
-      }
-      if (ctx.idempotent()) {
-        writes.add(conn.preparedQuery(WorkItemSql.STORE_REPLY).execute(Tuple.of(tenantId, ctx.userId(), ctx.messageId(),
-          Buffer.buffer(ack.toByteArray()))));
-      }
-      return Future.all(writes).map(v -> new Committed(tenantId, ack, event));
-    });
+  /** Adds the parameters of the request's idempotency key (no message id: none to claim). */
+  private static Tuple key(Tuple params, RequestContext ctx, Buffer fingerprint) {
+    return params.addString(ctx.userId()).addString(ctx.idempotent() ? ctx.messageId() : null)
+      .addLong(System.currentTimeMillis()).addBuffer(fingerprint);
   }
 
   /**
-   * Claims the request's idempotency key inside the transaction. A concurrent request with the same key waits on
-   * the row until the first commits (then gets its reply) or rolls back (then proceeds itself).
+   * Runs a mutation's statement, which commits it, with the change's parameters appended to {@code params}. The
+   * event goes without its project and seq, the ack without its seq: the database appends them once it has taken
+   * the seq. The answer is the reply stored under the message id
+   * (replayed, nothing changed) or the seq and project, which complete the event to publish and the ack.
    */
-  private Future<WorkItemAck> claimIdempotencyKey(SqlConnection conn, RequestContext ctx, Buffer fingerprint) {
-    if (!ctx.idempotent()) {
-      return Future.succeededFuture();
-    }
-    return conn.preparedQuery(WorkItemSql.CLAIM_IDEMPOTENCY_KEY)
-      .execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId(), System.currentTimeMillis(), fingerprint))
-      .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture() : storedReply(conn, ctx, fingerprint));
+  private Future<Committed> commit(SqlConnection conn, String sql, Tuple params, RequestContext ctx,
+                                   ChangeEvent.Builder event, WorkItemAck.Builder ack) {
+    params.addBuffer(Buffer.buffer(event.build().toByteArray())).addLong(event.getOccurredAtMs())
+      .addBuffer(Buffer.buffer(ack.build().toByteArray())).addLong((long) retention.maxEventsPerProject());
+    return conn.preparedQuery(sql).execute(params)
+      .recover(failure -> Future.failedFuture(DbErrors.ofMutation(failure)))
+      .map(rows -> {
+        Row row = rows.iterator().next();
+        Buffer stored = row.getBuffer("stored_reply");
+        if (stored != null) {
+          return new Committed(ctx.tenantId(), replayed(stored), null);
+        }
+        long seq = row.getLong("change_seq");
+        return new Committed(ctx.tenantId(), ack.setSeq(seq).build(),
+          event.setProjectId(row.getUUID("change_project").toString()).setSeq(seq).build());
+      });
   }
 
   /**
    * The reply stored under the request's message id, or a refusal when the id was first used for another request.
    */
   private Future<WorkItemAck> storedReply(SqlConnection conn, RequestContext ctx, Buffer fingerprint) {
+    if (!ctx.idempotent()) {
+      return Future.succeededFuture();
+    }
     return conn.preparedQuery(WorkItemSql.STORED_REPLY).execute(Tuple.of(ctx.tenantId(), ctx.userId(), ctx.messageId()))
       .map(rows -> {
         if (rows.size() == 0) {
@@ -364,64 +313,16 @@ final class WorkItemStore {
             "this message_id was already used for a different request; use a new one");
         }
         Buffer reply = row.getBuffer("reply");
-        if (reply == null) {
-          return null;
-        }
-        try {
-          return WorkItemAck.parseFrom(reply.getBytes()).toBuilder().setReplayed(true).build();
-        } catch (InvalidProtocolBufferException e) {
-          throw new IllegalStateException("corrupt stored reply", e);
-        }
+        return reply == null ? null : replayed(reply);
       });
   }
 
-  /** The item's row ({@code lockSql} chooses the columns), locked until the transaction ends; or NOT_FOUND. */
-  private static Future<Row> lock(SqlConnection conn, String lockSql, String tenantId, UUID id) {
-    return conn.preparedQuery(lockSql).execute(Tuple.of(tenantId, id)).compose(rows -> rows.size() == 0
-      ? Future.failedFuture(WorkstreamException.notFound("work item " + id + " does not exist"))
-      : Future.succeededFuture(rows.iterator().next()));
-  }
-
-  /**
-   * A parent must exist in the item's project; for an existing item it must not be the item or below it; and the
-   * item's subtree under it must stay within {@code maxHierarchyDepth} levels. Run under the hierarchy lock.
-   */
-  private Future<Void> checkParent(SqlConnection conn, String tenantId, String parentId, String projectId,
-                                   String itemId) {
-    if (parentId.isEmpty()) {
-      return Future.succeededFuture();
+  private static WorkItemAck replayed(Buffer reply) {
+    try {
+      return WorkItemAck.parseFrom(reply.getBytes()).toBuilder().setReplayed(true).build();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt stored reply", e);
     }
-    UUID parent = UUID.fromString(parentId);
-    UUID item = itemId == null ? null : UUID.fromString(itemId);
-    return conn.preparedQuery(WorkItemSql.LOCK_PARENT).execute(Tuple.of(tenantId, parent)).compose(rows -> {
-      if (rows.size() == 0 || !rows.iterator().next().getUUID(0).toString().equals(projectId)) {
-        return Future.failedFuture(WorkstreamException.validation("parent_id",
-          "parent " + parentId + " does not exist in project " + projectId));
-      }
-      return conn.preparedQuery(WorkItemSql.ANCESTRY).execute(Tuple.of(tenantId, parent, item, maxHierarchyDepth));
-    }).compose(ancestry -> {
-      Row row = ancestry.iterator().next();
-      if (row.getBoolean("cycle")) {
-        return Future.failedFuture(WorkstreamException.validation("parent_id",
-          "an item cannot be its own parent or the parent of one of its ancestors"));
-      }
-      int room = maxHierarchyDepth - row.getInteger("depth");
-      if (room < 1) {
-        return Future.failedFuture(tooDeep());
-      }
-      if (item == null) {
-        return Future.succeededFuture();
-      }
-      return conn.preparedQuery(WorkItemSql.SUBTREE_HEIGHT).execute(Tuple.of(tenantId, item, room + 1))
-        .compose(height -> height.iterator().next().getInteger(0) > room
-          ? Future.failedFuture(tooDeep())
-          : Future.succeededFuture());
-    });
-  }
-
-  private WorkstreamException tooDeep() {
-    return WorkstreamException.validation("parent_id",
-      "the hierarchy would be more than " + maxHierarchyDepth + " levels deep");
   }
 
   private static WorkstreamException conflict(long expected, long current) {
