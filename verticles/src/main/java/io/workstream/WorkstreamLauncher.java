@@ -12,7 +12,8 @@ import java.util.Map;
  * The Vert.x CLI launcher ({@code run}, {@code -cluster}, {@code -instances}, {@code -conf}, {@code -ha}…) with
  * Workstream's additions: the documented environment overrides are applied to the configuration,
  * Prometheus metrics are enabled on the Vert.x instance it creates, Linux's epoll transport is preferred (unless
- * {@code node.nativeTransport} is false), and the Hazelcast settings that
+ * {@code node.nativeTransport} is false), {@code node.eventLoops} sizes the event-loop pool (0: Vert.x's twice the
+ * cores), and the Hazelcast settings that
  * {@code cluster.xml} reads from system properties (name, port, members, interface) always have a value.
  */
 public class WorkstreamLauncher extends Launcher {
@@ -36,6 +37,7 @@ public class WorkstreamLauncher extends Launcher {
   public static final String LOOPBACK = "127.0.0.1";
 
   private boolean nativeTransport = true;
+  private int eventLoops;
 
   public static void main(String[] args) {
     // Netty's leak detector marks every buffer at every pipeline step: a measurable share of a fan-out. A service
@@ -83,7 +85,9 @@ public class WorkstreamLauncher extends Launcher {
   @Override
   public void afterConfigParsed(JsonObject config) {
     Environment.apply(config, System.getenv());
-    nativeTransport = config.getJsonObject("node", new JsonObject()).getBoolean("nativeTransport", true);
+    JsonObject node = config.getJsonObject("node", new JsonObject());
+    nativeTransport = node.getBoolean("nativeTransport", true);
+    eventLoops = node.getInteger("eventLoops", 0);
   }
 
   @Override
@@ -91,6 +95,9 @@ public class WorkstreamLauncher extends Launcher {
     restoreEventBusDefaults(options.getEventBusOptions());
     if (nativeTransport) {
       options.setPreferNativeTransport(true);
+    }
+    if (eventLoops > 0) {
+      options.setEventLoopPoolSize(eventLoops);
     }
     if (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled()) {
       Observability.withMetrics(options, Observability.DEFAULT_REGISTRY);

@@ -100,8 +100,10 @@ public final class PasswordProtectedPostgres {
       .setPort(port)
       .setServerConfig("listen_addresses", HOST)
       .setServerConfig("password_encryption", "scram-sha-256")
-      // Acknowledged means committed: keep commits synchronous (the library turns this off by default).
+      // Acknowledged means committed, and on disk: keep commits synchronous and flushed (the library turns both off
+      // by default: synchronous_commit in its configuration, fsync with -F on the command line, which -c overrides).
       .setServerConfig("synchronous_commit", "on")
+      .setServerConfig("fsync", "on")
       // How the library itself connects (to check the server is up, and for getDatabase(...)).
       .setConnectConfig("password", password)
       // After initdb, before every start: whatever pg_hba.conf held, only the password lets anyone in.

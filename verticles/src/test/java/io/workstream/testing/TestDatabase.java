@@ -51,7 +51,9 @@ public final class TestDatabase implements AutoCloseable {
 
   /** The service's own kind of server: loopback only, a password for everyone. */
   private static PasswordProtectedPostgres.Server launch(Path dir, int port, boolean create) throws IOException {
-    PasswordProtectedPostgres.Server pg = PasswordProtectedPostgres.start(dir, port, builder -> builder);
+    PasswordProtectedPostgres.Server pg = PasswordProtectedPostgres.start(dir, port,
+      // A test database lives as long as its test: what a power cut would lose does not matter, speed does.
+      builder -> builder.setServerConfig("fsync", "off"));
     if (create) {
       try (Connection c = pg.postgres().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE workstream");
