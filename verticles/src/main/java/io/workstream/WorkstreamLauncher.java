@@ -1,18 +1,22 @@
 package io.workstream;
 
 import io.vertx.core.Launcher;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
 import io.workstream.config.Environment;
 
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * The Vert.x CLI launcher ({@code run}, {@code -cluster}, {@code -instances}, {@code -conf}, {@code -ha}…) with
  * Workstream's additions: the documented environment overrides are applied to the configuration,
- * Prometheus metrics are enabled on the Vert.x instance it creates, Linux's epoll transport is preferred (unless
- * {@code node.nativeTransport} is false), {@code node.eventLoops} sizes the event-loop pool (0: Vert.x's twice the
+ * Prometheus metrics are enabled on the Vert.x instance it creates with the transport {@code node.transport} names,
+ * {@code node.eventLoops} sizes the event-loop pool (0: Vert.x's twice the
  * cores), and the Hazelcast settings that
  * {@code cluster.xml} reads from system properties (name, port, members, interface) always have a value.
  */
@@ -36,7 +40,7 @@ public class WorkstreamLauncher extends Launcher {
   public static final String CLUSTER_INTERFACE_ENV = "WORKSTREAM_CLUSTER_INTERFACE";
   public static final String LOOPBACK = "127.0.0.1";
 
-  private boolean nativeTransport = true;
+  private String transport = "auto";
   private int eventLoops;
 
   public static void main(String[] args) {
@@ -86,22 +90,40 @@ public class WorkstreamLauncher extends Launcher {
   public void afterConfigParsed(JsonObject config) {
     Environment.apply(config, System.getenv());
     JsonObject node = config.getJsonObject("node", new JsonObject());
-    nativeTransport = node.getBoolean("nativeTransport", true);
+    transport = node.getString("transport", "auto");
     eventLoops = node.getInteger("eventLoops", 0);
   }
 
   @Override
   public void beforeStartingVertx(VertxOptions options) {
     restoreEventBusDefaults(options.getEventBusOptions());
-    if (nativeTransport) {
-      options.setPreferNativeTransport(true);
-    }
     if (eventLoops > 0) {
       options.setEventLoopPoolSize(eventLoops);
     }
     if (options.getMetricsOptions() == null || !options.getMetricsOptions().isEnabled()) {
       Observability.withMetrics(options, Observability.DEFAULT_REGISTRY);
     }
+  }
+
+  @Override
+  public VertxBuilder createVertxBuilder(VertxOptions options) {
+    return super.createVertxBuilder(options).withTransport(transport(transport));
+  }
+
+  /**
+   * {@code auto}: Linux's io_uring where the kernel allows it, else epoll, else Java NIO; or one of them by name
+   * ({@code io_uring}, {@code epoll}, {@code nio}). A named native transport the machine lacks falls back to NIO,
+   * which Vert.x logs.
+   */
+  static Transport transport(String name) {
+    return switch (name) {
+      case "auto" -> Stream.of(Transport.IO_URING, Transport.EPOLL)
+        .filter(t -> t != null && t.available()).findFirst().orElse(Transport.NIO);
+      case "io_uring" -> Objects.requireNonNullElse(Transport.IO_URING, Transport.NIO);
+      case "epoll" -> Objects.requireNonNullElse(Transport.EPOLL, Transport.NIO);
+      case "nio" -> Transport.NIO;
+      default -> throw new IllegalArgumentException("node.transport must be auto, io_uring, epoll or nio, not " + name);
+    };
   }
 
   /**

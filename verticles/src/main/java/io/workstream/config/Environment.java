@@ -21,7 +21,7 @@ public final class Environment {
   static {
     OVERRIDES.put("WORKSTREAM_UNITS", new Override("node.units", Environment::list));
     OVERRIDES.put("WORKSTREAM_EVENT_LOOPS", new Override("node.eventLoops", Integer::valueOf));
-    OVERRIDES.put("WORKSTREAM_NATIVE_TRANSPORT", new Override("node.nativeTransport", Boolean::valueOf));
+    OVERRIDES.put("WORKSTREAM_TRANSPORT", new Override("node.transport", s -> s));
     OVERRIDES.put("WORKSTREAM_HTTP_HOST", new Override("http.host", s -> s));
     OVERRIDES.put("WORKSTREAM_HTTP_PORT", new Override("http.port", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_MANAGEMENT_HOST", new Override("management.host", s -> s));

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.workstream.Observability;
@@ -106,7 +107,7 @@ public final class GatewayVerticle extends VerticleBase {
         Node.of(vertx).managementPort(server.actualPort());
       }
       LOG.info("gateway listening", kv("port", server.actualPort()),
-        kv("transport", vertx.isNativeTransportEnabled() ? "epoll" : "nio"));
+        kv("transport", ((VertxInternal) vertx).transport().getClass().getSimpleName()));
     });
   }
 
