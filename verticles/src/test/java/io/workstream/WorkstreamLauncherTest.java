@@ -3,6 +3,7 @@ package io.workstream;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The launcher's cluster defaults and its repair of event-bus options read from an -options file. */
 class WorkstreamLauncherTest {
@@ -80,5 +83,18 @@ class WorkstreamLauncherTest {
     } else {
       System.setProperty(property, value);
     }
+  }
+
+  @Test
+  void theTransportIsChosenByNameAndAutoTakesAnAvailableOne() {
+    assertEquals(Transport.NIO, WorkstreamLauncher.transport("nio"));
+    assertTrue(WorkstreamLauncher.transport("auto").available());
+    // Both native transports are bundled: auto prefers io_uring where the kernel allows it, then epoll.
+    if (Transport.IO_URING.available()) {
+      assertEquals(Transport.IO_URING, WorkstreamLauncher.transport("auto"));
+    } else if (Transport.EPOLL.available()) {
+      assertEquals(Transport.EPOLL, WorkstreamLauncher.transport("auto"));
+    }
+    assertThrows(IllegalArgumentException.class, () -> WorkstreamLauncher.transport("uring"));
   }
 }
