@@ -214,7 +214,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  /** Often enough to notice idleness, stalls, due pings and quiet drained connections within a fraction of their limits. */
+  /**
+   * Often enough to notice idleness, stalls, due pings and quiet drained connections within a fraction of their
+   * limits, and expired tokens within a second at most.
+   */
   private static long tickMs(GatewayConfig config) {
     long shortest = Math.min(Math.min(config.heartbeat().pingIntervalMs(), config.heartbeat().idleTimeoutMs()),
       Math.min(config.outbound().slowClientTimeoutMs(), config.drain().quietMs()));
