@@ -4,13 +4,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
 import io.workstream.bus.Endpoints;
@@ -48,6 +48,7 @@ public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final String NODE_MAP = "workstream.node";
   private static final int CLOSING_TIMEOUT_SECONDS = 2;
+  private static final String WEBSOCKET_PATH = "/ws";
 
   private final Set<Connection> connections = new HashSet<>();
   private GatewayConfig config;
@@ -72,7 +73,6 @@ public final class GatewayVerticle extends VerticleBase {
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
         new GatewayMetrics(Observability.registry(config()), gatewayId, connections), gatewayId);
       Router router = Router.router(vertx);
-      router.get("/ws").handler(this::upgrade);
       if (!management.separate()) {
         NodeHealth.mount(router, bus, Observability.registryName(config()));
       }
@@ -84,11 +84,23 @@ public final class GatewayVerticle extends VerticleBase {
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false)
         // How long a closed connection's client has to acknowledge before the socket is dropped.
-        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS);
+        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS)
+        // Every response and socket write is made on the connection's event loop, so the HTTP/1 connection needs no
+        // cross-thread write queue: without this each one keeps a 1,024-slot queue (about 4.6 KiB), for as long as
+        // the WebSocket upgraded from it lives. The WebSocket's own queue goes too (DirectWrites).
+        .setStrictThreadMode(true);
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }
-      server = vertx.createHttpServer(options).requestHandler(router);
+      // The upgrade is Vert.x core's, not the router's: a socket accepted through the router is wrapped for the
+      // connection's lifetime (a few hundred bytes more per connection, and a socket DirectWrites cannot reach).
+      server = vertx.createHttpServer(options).requestHandler(request -> {
+        if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path())) {
+          upgrade(request);
+        } else {
+          router.handle(request);
+        }
+      });
       vertx.setPeriodic(tickMs(config), id -> tick());
       return Future.join(
         bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), this::deliver).completion(),
@@ -144,22 +156,21 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /** Verifies the token and takes a connection slot before the upgrade: a refused client never gets a socket. */
-  private void upgrade(RoutingContext rc) {
-    HttpServerRequest request = rc.request();
+  private void upgrade(HttpServerRequest request) {
     if (drained != null || node.draining()) {
-      refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "the server is shutting down; connect to another node");
+      refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "the server is shutting down; connect to another node");
       return;
     }
     verifier.verify(token(request))
       .onFailure(err -> {
         var refused = Failures.from(err);
-        refuse(rc, 401, refused.code(), refused.getMessage());
+        refuse(request, 401, refused.code(), refused.getMessage());
       })
       .onSuccess(principal -> {
         switch (limits.tryAcquire(principal.tenantId(), config.connections(), config.rateLimit())) {
-          case TENANT -> refuse(rc, 429, ErrorCode.CONNECTION_LIMIT,
+          case TENANT -> refuse(request, 429, ErrorCode.CONNECTION_LIMIT,
             "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
-          case NODE -> refuse(rc, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
+          case NODE -> refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
           case NONE -> request.toWebSocket()
             .onSuccess(ws -> connected(ws, principal))
             .onFailure(err -> {
@@ -170,15 +181,16 @@ public final class GatewayVerticle extends VerticleBase {
       });
   }
 
-  private void refuse(RoutingContext rc, int status, ErrorCode code, String message) {
+  private void refuse(HttpServerRequest request, int status, ErrorCode code, String message) {
     services.metrics().refused(code.name());
-    rc.response()
+    request.response()
       .setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(new JsonObject().put("code", code.name()).put("message", message).encode());
   }
 
   private void connected(ServerWebSocket ws, Principal principal) {
+    DirectWrites.apply(ws);
     Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {
