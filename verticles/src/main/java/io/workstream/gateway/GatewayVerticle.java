@@ -191,6 +191,9 @@ public final class GatewayVerticle extends VerticleBase {
 
   private void connected(ServerWebSocket ws, Principal principal) {
     DirectWrites.apply(ws);
+    // The socket keeps its upgrade request's headers for its whole life, the bearer token among them; nothing reads
+    // them after the upgrade (the principal has what the connection needs).
+    ws.headers().clear();
     Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {
