@@ -87,13 +87,13 @@ public final class GatewayVerticle extends VerticleBase {
         .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS)
         // Every response and socket write is made on the connection's event loop, so the HTTP/1 connection needs no
         // cross-thread write queue: without this each one keeps a 1,024-slot queue (about 4.6 KiB), for as long as
-        // the WebSocket upgraded from it lives. The WebSocket's own queue goes too (DirectWrites).
+        // the WebSocket upgraded from it lives. The WebSocket's own queue goes too (SocketTrim).
         .setStrictThreadMode(true);
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }
       // The upgrade is Vert.x core's, not the router's: a socket accepted through the router is wrapped for the
-      // connection's lifetime (a few hundred bytes more per connection, and a socket DirectWrites cannot reach).
+      // connection's lifetime (a few hundred bytes more per connection, and a socket SocketTrim cannot reach).
       server = vertx.createHttpServer(options).requestHandler(request -> {
         if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path())) {
           upgrade(request);
@@ -190,10 +190,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void connected(ServerWebSocket ws, Principal principal) {
-    DirectWrites.apply(ws);
-    // The socket keeps its upgrade request's headers for its whole life, the bearer token among them; nothing reads
-    // them after the upgrade (the principal has what the connection needs).
-    ws.headers().clear();
+    SocketTrim.apply(ws);
     Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {

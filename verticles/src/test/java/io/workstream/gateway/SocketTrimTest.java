@@ -2,6 +2,7 @@ package io.workstream.gateway;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
@@ -16,19 +17,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Field;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The reflective swap of {@link DirectWrites} still finds what it expects in this Vert.x (otherwise every connection
- * silently costs its queue again), and a swapped socket still writes, applies back-pressure and drains.
+ * The reflective steps of {@link SocketTrim} still find what they expect in this Vert.x (otherwise every connection
+ * silently costs what they saved again), and a trimmed socket still writes, applies back-pressure and drains.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class DirectWritesTest {
+class SocketTrimTest {
 
   private Vertx vertx;
   private HttpServer server;
@@ -36,15 +39,21 @@ class DirectWritesTest {
   private WebSocketClient client;
   private final CompletableFuture<ServerWebSocket> accepted = new CompletableFuture<>();
   private final CompletableFuture<Boolean> swapped = new CompletableFuture<>();
+  private final CompletableFuture<Boolean> released = new CompletableFuture<>();
+  private volatile WeakReference<HttpConnection> upgradedFrom;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     server = vertx.createHttpServer(new HttpServerOptions().setStrictThreadMode(true))
-      .requestHandler(request -> request.toWebSocket().onSuccess(ws -> {
-        swapped.complete(DirectWrites.apply(ws));
-        accepted.complete(ws);
-      }));
+      .requestHandler(request -> {
+        upgradedFrom = new WeakReference<>(request.connection());
+        request.toWebSocket().onSuccess(ws -> {
+          swapped.complete(SocketTrim.directWrites(ws));
+          released.complete(SocketTrim.releaseUpgrade(ws));
+          accepted.complete(ws);
+        });
+      });
     server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
     client = vertx.createWebSocketClient();
   }
@@ -88,6 +97,21 @@ class DirectWritesTest {
     assertTrue(!drained.isDone());
     client.resume();
     drained.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aTrimmedWebSocketLetsGoOfTheHttpConnectionItWasUpgradedFrom() throws Exception {
+    CompletableFuture<Buffer> received = new CompletableFuture<>();
+    connect().binaryMessageHandler(received::complete);
+    assertTrue(released.get(10, TimeUnit.SECONDS), "the handler's connection factory was replaced");
+    ServerWebSocket ws = accepted.get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 50 && upgradedFrom.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertNull(upgradedFrom.get(), "the HTTP/1 connection is still reachable");
+    onLoopOf(ws, () -> ws.writeBinaryMessage(Buffer.buffer("still open")));
+    assertEquals("still open", received.get(10, TimeUnit.SECONDS).toString());
   }
 
   private WebSocket connect() throws Exception {
