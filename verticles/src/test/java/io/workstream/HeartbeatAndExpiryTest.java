@@ -65,17 +65,18 @@ class HeartbeatAndExpiryTest {
     }
   }
 
+  /** An idle connection's expiry is noticed by the gateway's tick (every 75 ms here): never before exp, soon after. */
   @Test
   void aConnectionIsClosedWhenItsTokenExpires() {
-    String token = Tokens.hs256(TestService.SECRET, Tokens.claims(newId(), "short-lived", Tokens.inSeconds(2),
-      "viewer"));
+    long expSeconds = Tokens.inSeconds(2);
+    String token = Tokens.hs256(TestService.SECRET, Tokens.claims(newId(), "short-lived", expSeconds, "viewer"));
     try (WsClient client = WsClient.connect(service.clients, service.port, token)) {
       assertTrue(client.request(subscribe(newId())).hasSubscribeAck());
-      long started = System.nanoTime();
       assertEquals(1008, client.awaitClose());
-      long waitedMs = (System.nanoTime() - started) / 1_000_000;
+      long lateMs = System.currentTimeMillis() - expSeconds * 1000;
       assertEquals("TOKEN_EXPIRED", client.nextAnonymous().getError().getCode());
-      assertTrue(waitedMs < 5_000, "closed within seconds of exp: " + waitedMs);
+      assertTrue(lateMs >= 0, "closed " + -lateMs + " ms before exp");
+      assertTrue(lateMs < 2_000, "closed within a tick of exp (with room for a busy machine): " + lateMs + " ms");
     }
   }
 

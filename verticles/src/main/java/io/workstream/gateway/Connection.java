@@ -55,7 +55,6 @@ final class Connection {
   private final long expiresAtMs;
   private long lastInboundMs = System.currentTimeMillis();
   private long lastPingMs = lastInboundMs;
-  private long expiryTimer = -1;
   private long reconnectAfterMs = -1;
   private long lastAnswerMs;
   private boolean closeRequested;
@@ -88,18 +87,13 @@ final class Connection {
     });
     ws.pongHandler(pong -> touch());
     ws.exceptionHandler(this::onSocketError);
-    long untilExpiry = expiresAtMs - System.currentTimeMillis();
-    if (untilExpiry <= 0) {
-      expire();
-    } else {
-      expiryTimer = gateway.vertx().setTimer(untilExpiry, t -> expire());
-    }
+    // Later, the gateway's tick notices the expiry: a timer of its own would cost each connection a few hundred bytes.
+    pastExpiry();
   }
 
   /** The socket closed, however it happened: give everything back. */
   void closed() {
     closing = true;
-    gateway.vertx().cancelTimer(expiryTimer);
     pacer.close();
     outbound.close();
     subscriptions.close();
@@ -212,8 +206,9 @@ final class Connection {
   }
 
   /**
-   * Whether the token has expired, checked against the clock for each frame: the expiry timer may fire late (a busy
-   * event loop), and the close it starts waits for the client to read what is queued before it.
+   * Whether the token has expired, checked against the clock for each frame: the tick that closes an idle connection
+   * at its expiry comes up to a tick late (later on a busy event loop), and the close it starts waits for the client
+   * to read what is queued before it.
    */
   private boolean pastExpiry() {
     if (!expired && System.currentTimeMillis() >= expiresAtMs) {
@@ -242,10 +237,13 @@ final class Connection {
 
   // --- lifecycle ---------------------------------------------------------------------------------------------
 
-  /** Heartbeat, idle and stall checks; called periodically by the gateway instance. */
+  /** Token expiry, heartbeat, idle and stall checks; called periodically by the gateway instance. */
   void tick(long nowMs) {
     if (closing) {
       return;
+    }
+    if (!expired && nowMs >= expiresAtMs) {
+      expire();
     }
     GatewayConfig.Heartbeat heartbeat = config.heartbeat();
     if (reconnectAfterMs >= 0 && admission.idle() && nowMs - lastAnswerMs >= config.drain().quietMs()) {

@@ -49,6 +49,7 @@ public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final String NODE_MAP = "workstream.node";
   private static final int CLOSING_TIMEOUT_SECONDS = 2;
+  private static final String WEBSOCKET_PATH = "/ws";
 
   private final Set<Connection> connections = new HashSet<>();
   private GatewayConfig config;
@@ -71,7 +72,8 @@ public final class GatewayVerticle extends VerticleBase {
     return TokenVerifier.create(vertx, config.auth()).compose(tokenVerifier -> {
       verifier = tokenVerifier;
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
-        new GatewayMetrics(Observability.registry(config()), gatewayId, connections), new Flusher(context, config.outbound().maxFlushDelayMicros()), gatewayId);
+        new GatewayMetrics(Observability.registry(config()), gatewayId, connections),
+        new Flusher(context, config.outbound().maxFlushDelayMicros()), gatewayId);
       Router router = Router.router(vertx);
       if (!management.separate()) {
         NodeHealth.mount(router, bus, Observability.registryName(config()));
@@ -84,13 +86,19 @@ public final class GatewayVerticle extends VerticleBase {
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false)
         // How long a closed connection's client has to acknowledge before the socket is dropped.
-        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS);
+        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS)
+        // Every response and socket write is made on the connection's event loop, so the HTTP/1 connection needs no
+        // cross-thread write queue: without this each one keeps a 1,024-slot queue (about 4.6 KiB), for as long as
+        // the WebSocket upgraded from it lives. The WebSocket's own queue goes too (SocketTrim).
+        .setStrictThreadMode(true);
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }
-      // The upgrade skips the router: the socket it gives is then Vert.x's own, whose Netty channel the wire writes to.
+      // The upgrade is Vert.x core's, not the router's: a socket accepted through the router is wrapped for the
+      // connection's lifetime (a few hundred bytes more per connection), and neither SocketTrim nor the wire could
+      // reach its Netty channel through the wrapper.
       server = vertx.createHttpServer(options).requestHandler(request -> {
-        if (request.method() == HttpMethod.GET && "/ws".equals(request.path())) {
+        if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path())) {
           upgrade(request);
         } else {
           router.handle(request);
@@ -186,6 +194,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void connected(ServerWebSocket ws, Principal principal) {
+    SocketTrim.apply(ws);
     Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {
@@ -221,7 +230,10 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  /** Often enough to notice idleness, stalls, due pings and quiet drained connections within a fraction of their limits. */
+  /**
+   * Often enough to notice idleness, stalls, due pings and quiet drained connections within a fraction of their
+   * limits, and expired tokens within a second at most.
+   */
   private static long tickMs(GatewayConfig config) {
     long shortest = Math.min(Math.min(config.heartbeat().pingIntervalMs(), config.heartbeat().idleTimeoutMs()),
       Math.min(config.outbound().slowClientTimeoutMs(), config.drain().quietMs()));

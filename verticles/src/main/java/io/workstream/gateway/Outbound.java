@@ -42,13 +42,14 @@ final class Outbound implements OutboundQueue {
   private final GatewayConfig.Outbound limits;
   private final GatewayMetrics metrics;
   private final ConnectionBudget budget;
-  private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+  // Sized for an idle connection (the default 16 slots cost each one 64 bytes); they grow when needed.
+  private final ArrayDeque<Frame> queue = new ArrayDeque<>(1);
   private long queuedBytes;
   private Buffer laggedFrame;
   private long laggedSinceMs;
   /** Since when the socket has taken nothing while something waits for it (0: it is taking what we write). */
   private long blockedSinceMs;
-  private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>();
+  private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>(1);
   private boolean closed;
   private Dropped dropped;
   private Runnable slow;

@@ -41,8 +41,9 @@ final class ProjectSubscription {
   private final ConnectionBudget budget;
   private final Pages pages;
   private final String projectId;
-  private final ArrayDeque<ProjectFrame> held = new ArrayDeque<>();
-  private final ArrayDeque<ChangeEvent> page = new ArrayDeque<>();
+  // Sized for a live subscription, which holds nothing (16 slots by default: 64 bytes more each); they grow as needed.
+  private final ArrayDeque<ProjectFrame> held = new ArrayDeque<>(1);
+  private final ArrayDeque<ChangeEvent> page = new ArrayDeque<>(1);
   private Runnable pageDone;
   private State state = State.PENDING;
   private long lastSeq;

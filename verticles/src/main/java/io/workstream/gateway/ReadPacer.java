@@ -14,7 +14,8 @@ import java.util.ArrayDeque;
  */
 final class ReadPacer {
 
-  private final ArrayDeque<Promise<Void>> waiting = new ArrayDeque<>();
+  /** Mostly empty: sized for one, it grows when needed. */
+  private final ArrayDeque<Promise<Void>> waiting = new ArrayDeque<>(1);
   private boolean busy;
   private boolean closed;
 

@@ -34,6 +34,7 @@ public final class IdleConnections {
   private static final int TOKEN_TTL_SECONDS = 24 * 3600;
   /** Connections being opened at once: the handshakes are what is expensive, for both sides. */
   private static final int OPENING_AT_ONCE = 200;
+  private static final long TIMEOUT_RETRY_MS = 1_000;
 
   private IdleConnections() {
   }
@@ -75,8 +76,8 @@ public final class IdleConnections {
   }
 
   /**
-   * One connection: subscribed to a project of its own (resent after retry_after_ms when the node sheds it), then
-   * idle (Vert.x answers the server's pings).
+   * One connection: subscribed to a project of its own (resent after retry_after_ms when the node sheds it, and after
+   * a second when it timed out), then idle (Vert.x answers the server's pings).
    */
   private static Future<Void> open(Vertx vertx, WebSocketClient client, int port, String token) {
     Promise<Void> subscribed = Promise.promise();
@@ -99,6 +100,9 @@ public final class IdleConnections {
             subscribed.tryComplete();
           } else if (code.equals("SERVICE_UNAVAILABLE") || code.equals("RATE_LIMITED")) {
             vertx.setTimer(Math.max(1, reply.getError().getRetryAfterMs()), t -> ws.writeBinaryMessage(subscribe));
+          } else if (code.equals("TIMEOUT")) {
+            // A busy machine (the handshakes of thousands of connections): the same Subscribe again, a little later.
+            vertx.setTimer(TIMEOUT_RETRY_MS, t -> ws.writeBinaryMessage(subscribe));
           } else {
             subscribed.tryFail("subscribe refused: " + code);
           }
