@@ -16,8 +16,10 @@ import java.util.function.Supplier;
  * Admits database operations to the pool's connections, fairly between tenants, and sheds what cannot start soon.
  * At most one operation per connection runs; the rest wait in one queue per tenant, and a freed connection goes to
  * the next tenant in turn (round robin), so a tenant with a thousand queued writes delays another tenant's write
- * by one operation, not by a thousand. One tenant never holds more than {@code maxInFlightPerTenant} connections,
- * which keeps some free for the others.
+ * by one operation, not by a thousand. While other tenants have work, a tenant holds at most
+ * {@code maxInFlightPerTenant} connections, which keeps some free for them; a tenant alone on the database may use
+ * more, all but that many (one busy team should not be held to a quarter of an idle pool), and goes back to its
+ * share as its operations end once another tenant comes.
  *
  * <p>Shedding happens here, before the circuit breaker, and is never counted by it: an operation is refused at
  * once with SERVICE_UNAVAILABLE when its tenant's queue is full, the node's queue is full, or the wait it would
@@ -33,7 +35,7 @@ final class DbScheduler {
 
   /**
    * @param maxInFlight          operations running at once: the pool's size
-   * @param maxInFlightPerTenant of those, at most this many for one tenant
+   * @param maxInFlightPerTenant of those, at most this many for one tenant while others have work
    * @param maxQueued            operations waiting, all tenants together
    * @param maxQueuedPerTenant   operations waiting, per tenant
    * @param maxQueueWaitMs       the longest an operation may wait for a connection
@@ -66,7 +68,7 @@ final class DbScheduler {
   /** Runs {@code operation} for {@code tenantId} when a connection is free and it is that tenant's turn. */
   <T> Future<T> submit(String tenantId, Supplier<Future<T>> operation) {
     Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
-    if (tenant.waiting.isEmpty() && tenant.inFlight < limits.maxInFlightPerTenant() && inFlight < limits.maxInFlight()) {
+    if (tenant.waiting.isEmpty() && tenant.inFlight < cap(tenant) && inFlight < limits.maxInFlight()) {
       return start(tenant, operation);
     }
     long expectedWaitMs = expectedWaitMs(tenant.waiting.size() + 1);
@@ -82,7 +84,7 @@ final class DbScheduler {
     }
     tenant.waiting.add(new Waiting<>(operation, promise, System.nanoTime()));
     queued++;
-    if (!tenant.hasTurn && tenant.inFlight < limits.maxInFlightPerTenant()) {
+    if (!tenant.hasTurn && tenant.inFlight < cap(tenant)) {
       giveTurn(tenant);
     }
     return promise.future();
@@ -118,7 +120,7 @@ final class DbScheduler {
     inFlight--;
     tenant.inFlight--;
     shedHopeless(tenant);
-    if (!tenant.waiting.isEmpty() && !tenant.hasTurn) {
+    if (!tenant.waiting.isEmpty() && !tenant.hasTurn && tenant.inFlight < cap(tenant)) {
       giveTurn(tenant);
     }
     forgetIfIdle(tenant);
@@ -130,7 +132,8 @@ final class DbScheduler {
       Tenant tenant = turns.poll();
       tenant.hasTurn = false;
       shedHopeless(tenant);
-      if (tenant.waiting.isEmpty()) {
+      if (tenant.waiting.isEmpty() || tenant.inFlight >= cap(tenant)) {
+        // Nothing left, or it took more while alone and others came since: its next turn comes as its work ends.
         forgetIfIdle(tenant);
         continue;
       }
@@ -141,11 +144,21 @@ final class DbScheduler {
       } else {
         next.startIn(this, tenant);
       }
-      if (!tenant.waiting.isEmpty() && !tenant.hasTurn && tenant.inFlight < limits.maxInFlightPerTenant()) {
+      if (!tenant.waiting.isEmpty() && !tenant.hasTurn && tenant.inFlight < cap(tenant)) {
         giveTurn(tenant);
       }
       forgetIfIdle(tenant);
     }
+  }
+
+  /**
+   * The connections a tenant may hold: its share while any other tenant has work here, otherwise all but a share
+   * (the one a newcomer starts on at once).
+   */
+  private int cap(Tenant tenant) {
+    int share = limits.maxInFlightPerTenant();
+    boolean alone = tenants.size() == 1;
+    return alone ? Math.max(share, limits.maxInFlight() - share) : share;
   }
 
   /**

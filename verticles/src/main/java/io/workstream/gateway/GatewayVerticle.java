@@ -19,7 +19,6 @@ import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
 import io.workstream.bus.Node;
 import io.workstream.bus.NodeState;
-import io.workstream.bus.ProjectFrame;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.health.ManagementConfig;
 import io.workstream.health.NodeHealth;
@@ -74,6 +73,7 @@ public final class GatewayVerticle extends VerticleBase {
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
         new GatewayMetrics(Observability.registry(config()), gatewayId, connections),
         new Flusher(context, config.outbound().maxFlushDelayMicros()), gatewayId);
+      FanOut fanOut = new FanOut(context, services.index());
       Router router = Router.router(vertx);
       if (!management.separate()) {
         NodeHealth.mount(router, bus, Observability.registryName(config()));
@@ -106,7 +106,7 @@ public final class GatewayVerticle extends VerticleBase {
       });
       vertx.setPeriodic(tickMs(config), id -> tick());
       return Future.join(
-        bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), this::deliver).completion(),
+        bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), fanOut::deliver).completion(),
         server.listen(config.port(), config.host()));
     }).onSuccess(v -> {
       node.gatewayStarted();
@@ -207,19 +207,6 @@ public final class GatewayVerticle extends VerticleBase {
     connection.start();
     if (drained != null) {
       connection.drain();
-    }
-  }
-
-  private void deliver(ProjectFrame frame) {
-    // No copy of the list per event: a subscription leaves the index only in its connection's close handler or in a
-    // request of its own, never during a delivery.
-    for (ProjectSubscription subscription : services.index().subscriptions(frame.tenantId(), frame.projectId())) {
-      try {
-        subscription.offer(frame);
-      } catch (RuntimeException e) {
-        // One broken connection must not keep the event from the others.
-        LOG.error("delivering a change event failed", kv("tenantId", frame.tenantId()), e);
-      }
     }
   }
 

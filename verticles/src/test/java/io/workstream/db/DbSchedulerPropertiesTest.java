@@ -21,7 +21,8 @@ import static org.quicktheories.generators.SourceDSL.longs;
 
 /**
  * The scheduler's rules for every mix of tenants, submissions and completions: never more operations running than
- * connections, nor more than a tenant's share for one tenant; each tenant's operations start in the order they came;
+ * connections; a tenant starts one beyond its share only while no other tenant has work, and never takes the last
+ * share; each tenant's operations start in the order they came;
  * every operation ends exactly once (run or shed with SERVICE_UNAVAILABLE and a retry_after_ms); and a tenant
  * waiting behind another tenant's backlog gets the next free connection.
  */
@@ -48,6 +49,14 @@ class DbSchedulerPropertiesTest {
             String tenant = "t" + random.nextInt(tenants);
             int number = submitted++;
             Future<String> outcome = scheduler.submit(tenant, () -> {
+              long holding = running.stream().filter(op -> op.tenant().equals(tenant)).count();
+              if (holding >= perTenant) {
+                assertTrue(holding < connections - perTenant, "a share stays free for other tenants");
+                assertTrue(running.stream().allMatch(op -> op.tenant().equals(tenant))
+                    && accepted.keySet().stream().filter(t -> !t.equals(tenant)).allMatch(t ->
+                      accepted.get(t).size() == started.getOrDefault(t, List.of()).size()),
+                  "beyond its share only while no other tenant has work");
+              }
               started.computeIfAbsent(tenant, t -> new ArrayList<>()).add(number);
               Promise<String> operation = Promise.promise();
               running.add(new Running(tenant, operation));
@@ -69,7 +78,8 @@ class DbSchedulerPropertiesTest {
           assertTrue(running.size() <= connections, "at most one operation per connection");
           Map<String, Integer> perTenantRunning = new HashMap<>();
           running.forEach(op -> perTenantRunning.merge(op.tenant(), 1, Integer::sum));
-          perTenantRunning.values().forEach(count -> assertTrue(count <= perTenant, "at most a tenant's share"));
+          perTenantRunning.values().forEach(count ->
+            assertTrue(count <= Math.max(perTenant, connections - perTenant), "never the last share"));
         }
         while (!running.isEmpty()) {
           running.remove(0).operation().complete("done");
@@ -93,14 +103,23 @@ class DbSchedulerPropertiesTest {
   }
 
   @Test
-  void oneTenantNeverHoldsMoreThanItsShare() {
+  void aTenantAloneLeavesOneShareFreeAndGoesBackToItsShareWhenAnotherComes() {
     Operations ops = new Operations(new DbScheduler.Limits(8, 2, 1_000, 500, NO_WAIT_LIMIT));
     for (int i = 0; i < 100; i++) {
       ops.submit("flood");
     }
-    assertEquals(2, ops.scheduler.inFlight(), "six connections stay free for other tenants");
-    ops.submit("other");
-    assertEquals(3, ops.scheduler.inFlight(), "and another tenant starts at once");
+    assertEquals(6, ops.scheduler.inFlight(), "alone, all but one share");
+    for (int i = 0; i < 10; i++) {
+      ops.submit("other");
+    }
+    assertEquals(8, ops.scheduler.inFlight(), "another tenant starts at once, on the share left free");
+    for (int i = 0; i < 4; i++) {
+      ops.running.remove(0).complete("done");
+    }
+    assertEquals(8, ops.starts.size(), "while the other has work, the flood starts nothing above its share");
+    assertEquals(4, ops.scheduler.inFlight());
+    ops.running.remove(0).complete("done");
+    assertEquals("flood", ops.starts.get(8), "and starts again once below it");
   }
 
   @Test
