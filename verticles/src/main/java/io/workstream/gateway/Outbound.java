@@ -84,7 +84,7 @@ final class Outbound implements OutboundQueue {
   @Override
   public void event(ProjectFrame frame) {
     ByteBuf shared = frame.wire(bytes -> WebSocketWire.shared(bytes, wire.maxFrameBytes()));
-    if (!closed && isEmpty() && !wire.full()) {
+    if (writable()) {
       // The common case, once per subscriber per event: straight out, nothing allocated to remember it.
       wire.writeShared(shared);
       metrics.frameOut();

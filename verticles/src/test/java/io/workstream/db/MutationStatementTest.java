@@ -64,8 +64,7 @@ class MutationStatementTest {
   @BeforeAll
   static void connect() {
     db = TestDatabase.shared();
-    PgConnectOptions target = new PgConnectOptions().setHost(PasswordProtectedPostgres.HOST).setPort(db.port())
-      .setDatabase("workstream").setUser(PasswordProtectedPostgres.USER).setPassword(db.password());
+    PgConnectOptions target = db.connectOptions();
     Migrations.migrate(target);
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(target).using(vertx).build();

@@ -34,8 +34,7 @@ class PruneTest {
   @BeforeAll
   static void connect() {
     db = TestDatabase.shared();
-    PgConnectOptions target = new PgConnectOptions().setHost(PasswordProtectedPostgres.HOST).setPort(db.port())
-      .setDatabase("workstream").setUser(PasswordProtectedPostgres.USER).setPassword(db.password());
+    PgConnectOptions target = db.connectOptions();
     Migrations.migrate(target);
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(target).using(vertx).build();

@@ -1,6 +1,7 @@
 package io.workstream.testing;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
 import io.workstream.db.PasswordProtectedPostgres;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -71,6 +72,12 @@ public final class TestDatabase implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** Where a test's own client reaches the service's database on this server. */
+  public PgConnectOptions connectOptions() {
+    return new PgConnectOptions().setHost(PasswordProtectedPostgres.HOST).setPort(port()).setDatabase("workstream")
+      .setUser(PasswordProtectedPostgres.USER).setPassword(password);
   }
 
   /** The {@code db} configuration section that points the service at this server. */
