@@ -11,12 +11,16 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.workstream.CircuitBreakerTest.eventually;
 import static io.workstream.testing.Messages.newId;
 import static io.workstream.testing.Messages.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One subscriber that never reads among a hundred that do: they get everything, it gets closed with 1013. */
+/**
+ * Subscribers that stop reading among a hundred that do: they get everything, the stalled ones get closed with 1013,
+ * and one that never reads again loses its socket too (it cannot even take the close frame).
+ */
 class StalledSubscriberTest extends SlowSubscriberTest {
 
   static final int BATCH = 30;
@@ -38,14 +42,17 @@ class StalledSubscriberTest extends SlowSubscriberTest {
     String project = newId();
     List<WsClient> readers = new ArrayList<>();
     try (WsClient writer = service.connect(tenant, "member");
-         WsClient stalled = smallClient(service, tenant)) {
+         WsClient stalled = smallClient(service, tenant);
+         WsClient neverReads = smallClient(service, tenant)) {
       for (int i = 0; i < 100; i++) {
         WsClient reader = service.connect(tenant, "viewer");
         readers.add(reader);
         assertTrue(reader.request(subscribe(project)).hasSubscribeAck());
       }
       assertTrue(stalled.request(subscribe(project)).hasSubscribeAck());
+      assertTrue(neverReads.request(subscribe(project)).hasSubscribeAck());
       stalled.pause();
+      neverReads.pause();
 
       // In batches that every reader takes before the next: readers that read are never far behind, while the
       // stalled one falls further behind with every batch.
@@ -82,8 +89,16 @@ class StalledSubscriberTest extends SlowSubscriberTest {
       assertTrue(expected - 1 < EVENTS, "a stalled client cannot have taken everything");
       ServerMessage notice = stalled.nextAnonymous();
       assertEquals("SLOW_CLIENT", notice.getError().getCode());
+
+      // The one that never reads again: its socket goes within the closing timeout (and a second) of its close.
+      eventually(() -> openConnections() == readers.size() + 1, 20_000);
     } finally {
       readers.forEach(WsClient::close);
     }
+  }
+
+  private static double openConnections() {
+    return service.get("/metrics").body().lines().filter(l -> l.startsWith("workstream_connections_open{"))
+      .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -59,6 +60,7 @@ final class Connection {
   private long lastAnswerMs;
   private boolean closeRequested;
   private boolean closing;
+  private boolean socketClosed;
   private boolean expired;
 
   Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal, Bucket tenantRate) {
@@ -94,6 +96,7 @@ final class Connection {
   /** The socket closed, however it happened: give everything back. */
   void closed() {
     closing = true;
+    socketClosed = true;
     pacer.close();
     outbound.close();
     subscriptions.close();
@@ -319,6 +322,13 @@ final class Connection {
     // Frames written so far go out before the close frame; none after it.
     outbound.stopWriting();
     ws.close(code, reason);
+    // Vert.x starts its closing timeout only once the close frame is written: a client that reads nothing never lets
+    // it be, and would keep its socket, and all that is queued for it, for ever.
+    gateway.vertx().setTimer(TimeUnit.SECONDS.toMillis(GatewayVerticle.CLOSING_TIMEOUT_SECONDS + 1), t -> {
+      if (!socketClosed) {
+        outbound.abort();
+      }
+    });
   }
 
   // --- writing -----------------------------------------------------------------------------------------------

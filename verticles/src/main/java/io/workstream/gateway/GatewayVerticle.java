@@ -47,7 +47,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final String NODE_MAP = "workstream.node";
-  private static final int CLOSING_TIMEOUT_SECONDS = 2;
+  static final int CLOSING_TIMEOUT_SECONDS = 2;
   private static final String WEBSOCKET_PATH = "/ws";
 
   private final Set<Connection> connections = new HashSet<>();

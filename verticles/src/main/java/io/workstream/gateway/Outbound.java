@@ -130,6 +130,11 @@ final class Outbound implements OutboundQueue {
     wire.close();
   }
 
+  /** The socket is to go now, whatever waits for it (its client takes nothing, not even the close frame). */
+  void abort() {
+    wire.abort();
+  }
+
   /** The socket closed: let go of everything. */
   void close() {
     closed = true;

@@ -96,6 +96,15 @@ final class WebSocketWire {
     closed = true;
   }
 
+  /**
+   * Drops the connection without waiting for anything queued to go out. From here, below Vert.x's handler: a close
+   * passing it would be turned into another WebSocket close that waits to be written.
+   */
+  void abort() {
+    closed = true;
+    channel.close();
+  }
+
   void flush() {
     unflushed = false;
     channel.flush();
