@@ -23,10 +23,11 @@ import java.util.List;
  *                   it ends the session and frees its locks
  * @param listPageBytes    the largest GetWorkItems reply: a page that would be larger ends early, with a next page token
  * @param maxHierarchyDepth how many levels a parent chain may have (a root item is level 1)
+ * @param groupCommit      how a tenant's concurrent creates are committed together
  */
 public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPort, PgConnectOptions connect,
                        int poolSize, Admission admission, long statementTimeoutMs, long idleInTransactionTimeoutMs, int listPageBytes,
-                       int maxHierarchyDepth, Breaker breaker, Retry retry,
+                       int maxHierarchyDepth, GroupCommitLimits groupCommit, Breaker breaker, Retry retry,
                        Retention retention, Faults faults) {
 
   /**
@@ -34,6 +35,13 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
    * many connections one tenant may hold, and the longest wait before an operation is shed as overload.
    */
   public record Admission(int maxQueued, int maxQueuedPerTenant, int maxInFlightPerTenant, long maxQueueWaitMs) {
+  }
+
+  /**
+   * {@link GroupCommit}: at most {@code lanesPerTenant} groups of a tenant's creates in flight (a project in one of
+   * them at most), each at most {@code maxGroupSize} creates.
+   */
+  public record GroupCommitLimits(int lanesPerTenant, int maxGroupSize) {
   }
 
   /** Circuit breaker around every database operation. */
@@ -74,6 +82,7 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
     JsonObject retry = Json.section(db, "retry");
     JsonObject retention = Json.section(db, "retention");
     JsonObject admission = Json.section(db, "admission");
+    JsonObject groupCommit = Json.section(db, "groupCommit");
     int poolSize = db.getInteger("poolSize", 8);
     String url = db.getString("url", "");
     boolean external = !url.isBlank() || !db.getString("host", "").isBlank();
@@ -102,6 +111,9 @@ public record DbConfig(boolean embedded, String embeddedDataDir, int embeddedPor
       // 256 KiB: the largest message common WebSocket clients (Vert.x's among them) accept by default.
       Math.max(db.getInteger("listPageBytes", 256 * 1024), 2 * WorkItemStore.LIST_ENVELOPE_BYTES),
       db.getInteger("maxHierarchyDepth", 32),
+      new GroupCommitLimits(
+        Math.max(1, groupCommit.getInteger("lanesPerTenant", 1)),
+        Math.max(1, groupCommit.getInteger("maxGroupSize", 32))),
       new Breaker(
         breaker.getInteger("maxFailures", 5),
         breaker.getLong("failureWindowMs", 60_000L),

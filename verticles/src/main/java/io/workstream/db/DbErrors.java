@@ -46,8 +46,7 @@ final class DbErrors {
    * statement back; no answer from the server leaves unknown whether it committed.
    */
   static Throwable ofMutation(Throwable failure) {
-    if (failure instanceof PgException refused && refused.getSqlState() != null
-      && refused.getSqlState().startsWith(REFUSAL_CLASS)) {
+    if (failure instanceof PgException refused && isRefusal(refused)) {
       String message = refused.getErrorMessage();
       return switch (refused.getSqlState()) {
         case "WS404" -> WorkstreamException.notFound(message);
@@ -58,6 +57,11 @@ final class DbErrors {
       };
     }
     return failure instanceof DatabaseException ? failure : new CommitOutcomeUnknown(failure);
+  }
+
+  /** A business refusal of a mutation function (SQLSTATE class WS). */
+  static boolean isRefusal(PgException failure) {
+    return failure.getSqlState() != null && failure.getSqlState().startsWith(REFUSAL_CLASS);
   }
 
   /** Worth retrying: the operation surely did not take effect and may succeed if tried again. */

@@ -1,6 +1,9 @@
 package io.workstream.db;
 
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +56,7 @@ public final class DbVerticle extends VerticleBase {
   private DbScheduler scheduler;
   private DatabaseGuard guard;
   private WorkItemStore store;
+  private List<Meter> meters = List.of();
 
   @Override
   public Future<?> start() {
@@ -69,7 +73,10 @@ public final class DbVerticle extends VerticleBase {
           .addProperty("statement_timeout", Long.toString(settings.statementTimeoutMs()))
           // A node frozen mid-transaction (a hung host, a partition) must not hold a project's seq lock for the
           // others: the server ends such a session and its locks go with it.
-          .addProperty("idle_in_transaction_session_timeout", Long.toString(settings.idleInTransactionTimeoutMs()));
+          .addProperty("idle_in_transaction_session_timeout", Long.toString(settings.idleInTransactionTimeoutMs()))
+          // Each statement is parsed and planned once per connection, not at every call (a round trip and the
+          // server's parse and plan saved per mutation).
+          .setCachePreparedStatements(true);
         pool = PgBuilder.pool()
           .with(new PoolOptions()
             .setMaxSize(settings.poolSize())
@@ -92,7 +99,9 @@ public final class DbVerticle extends VerticleBase {
           admission.maxQueued(), admission.maxQueuedPerTenant(), admission.maxQueueWaitMs()),
           Observability.registry(config()));
         guard = new DatabaseGuard(vertx, Observability.registry(config()), settings.breaker(), settings.retry());
-        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes(), settings.maxHierarchyDepth());
+        store = new WorkItemStore(pool, settings.retention(), settings.listPageBytes(), settings.maxHierarchyDepth(),
+          settings.groupCommit());
+        meters = groupCommitMeters(Observability.registry(config()), store.createGroups());
         vertx.setPeriodic(settings.retention().pruneIntervalMs(), id -> prune());
         return Future.join(List.of(
           guarded(Endpoints.DB_MUTATE, this::mutate),
@@ -114,6 +123,8 @@ public final class DbVerticle extends VerticleBase {
     if (guard != null) {
       guard.close();
     }
+    // The registry outlives this verticle instance: its meters must not read a closed store.
+    meters.forEach(Observability.registry(config())::remove);
     Future<Void> closed = Future.join(close(pool), close(healthPool)).mapEmpty();
     return closed.eventually(() -> settings.embedded()
       ? vertx.executeBlocking(() -> {
@@ -121,6 +132,16 @@ public final class DbVerticle extends VerticleBase {
       return null;
     })
       : Future.succeededFuture());
+  }
+
+  private static List<Meter> groupCommitMeters(MeterRegistry registry, GroupCommit groups) {
+    return List.of(
+      FunctionCounter.builder("workstream.db.group.commits", groups, GroupCommit::groups)
+        .description("Groups of two creates or more committed as one transaction").register(registry),
+      FunctionCounter.builder("workstream.db.group.commit.calls", groups, GroupCommit::groupedCalls)
+        .description("Creates in those groups").register(registry),
+      FunctionCounter.builder("workstream.db.group.commit.reruns", groups, GroupCommit::rerunGroups)
+        .description("Groups rolled back for one of their creates, whose creates then ran alone").register(registry));
   }
 
   private static Future<Void> close(Pool pool) {

@@ -57,12 +57,21 @@ final class WorkItemStore {
   private final DbConfig.Retention retention;
   private final int listPageBytes;
   private final int maxHierarchyDepth;
+  private final GroupCommit creates;
 
-  WorkItemStore(Pool pool, DbConfig.Retention retention, int listPageBytes, int maxHierarchyDepth) {
+  WorkItemStore(Pool pool, DbConfig.Retention retention, int listPageBytes, int maxHierarchyDepth,
+                DbConfig.GroupCommitLimits groupCommit) {
     this.pool = pool;
     this.retention = retention;
     this.listPageBytes = listPageBytes;
     this.maxHierarchyDepth = maxHierarchyDepth;
+    this.creates = new GroupCommit(pool, WorkItemSql.CREATE_ITEM, groupCommit.lanesPerTenant(),
+      groupCommit.maxGroupSize());
+  }
+
+  /** How creates are grouped into transactions. */
+  GroupCommit createGroups() {
+    return creates;
   }
 
   /** Applies a checked mutation in one transaction. */
@@ -76,11 +85,13 @@ final class WorkItemStore {
     };
   }
 
+  /** Creates go in groups ({@link GroupCommit}): a project's seq lock and a commit are shared by concurrent creates. */
   private Future<Committed> create(RequestContext ctx, Buffer fingerprint, WorkItem item) {
-    Tuple params = key(WorkItemRows.insertParams(ctx.tenantId(), item), ctx, fingerprint)
-      .addInteger(maxHierarchyDepth);
-    return pool.withConnection(conn -> commit(conn, WorkItemSql.CREATE_ITEM, params, ctx,
-      event(ctx, item.getUpdatedAtMs()).setCreated(item), WorkItemAck.newBuilder().setItem(item)));
+    ChangeEvent.Builder event = event(ctx, item.getUpdatedAtMs()).setCreated(item);
+    WorkItemAck.Builder ack = WorkItemAck.newBuilder().setItem(item);
+    Tuple params = withChange(key(WorkItemRows.insertParams(ctx.tenantId(), item), ctx, fingerprint)
+      .addInteger(maxHierarchyDepth), event, ack);
+    return creates.submit(ctx.tenantId(), item.getProjectId(), params).map(row -> committed(row, ctx, event, ack));
   }
 
   /**
@@ -271,27 +282,37 @@ final class WorkItemStore {
   }
 
   /**
-   * Runs a mutation's statement, which commits it, with the change's parameters appended to {@code params}. The
-   * event goes without its project and seq, the ack without its seq: the database appends them once it has taken
-   * the seq. The answer is the reply stored under the message id
-   * (replayed, nothing changed) or the seq and project, which complete the event to publish and the ack.
+   * Runs a mutation's statement, which commits it, with the change's parameters appended to {@code params}
+   * ({@link #withChange}).
    */
   private Future<Committed> commit(SqlConnection conn, String sql, Tuple params, RequestContext ctx,
                                    ChangeEvent.Builder event, WorkItemAck.Builder ack) {
-    params.addBuffer(Buffer.buffer(event.build().toByteArray())).addLong(event.getOccurredAtMs())
-      .addBuffer(Buffer.buffer(ack.build().toByteArray())).addLong((long) retention.maxEventsPerProject());
-    return conn.preparedQuery(sql).execute(params)
+    return conn.preparedQuery(sql).execute(withChange(params, event, ack))
       .recover(failure -> Future.failedFuture(DbErrors.ofMutation(failure)))
-      .map(rows -> {
-        Row row = rows.iterator().next();
-        Buffer stored = row.getBuffer("stored_reply");
-        if (stored != null) {
-          return new Committed(ctx.tenantId(), replayed(stored), null);
-        }
-        long seq = row.getLong("change_seq");
-        return new Committed(ctx.tenantId(), ack.setSeq(seq).build(),
-          event.setProjectId(row.getUUID("change_project").toString()).setSeq(seq).build());
-      });
+      .map(rows -> committed(rows.iterator().next(), ctx, event, ack));
+  }
+
+  /**
+   * Appends the change's parameters: the event goes without its project and seq, the ack without its seq; the
+   * database appends them once it has taken the seq.
+   */
+  private Tuple withChange(Tuple params, ChangeEvent.Builder event, WorkItemAck.Builder ack) {
+    return params.addBuffer(Buffer.buffer(event.build().toByteArray())).addLong(event.getOccurredAtMs())
+      .addBuffer(Buffer.buffer(ack.build().toByteArray())).addLong((long) retention.maxEventsPerProject());
+  }
+
+  /**
+   * What a mutation's statement answered: the reply stored under the message id (replayed, nothing changed) or
+   * the seq and project, which complete the event to publish and the ack.
+   */
+  private static Committed committed(Row row, RequestContext ctx, ChangeEvent.Builder event, WorkItemAck.Builder ack) {
+    Buffer stored = row.getBuffer("stored_reply");
+    if (stored != null) {
+      return new Committed(ctx.tenantId(), replayed(stored), null);
+    }
+    long seq = row.getLong("change_seq");
+    return new Committed(ctx.tenantId(), ack.setSeq(seq).build(),
+      event.setProjectId(row.getUUID("change_project").toString()).setSeq(seq).build());
   }
 
   /**

@@ -69,7 +69,7 @@ class MutationStatementTest {
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(target).using(vertx).build();
     store = new WorkItemStore(pool, new DbConfig.Retention(10_000, 7 * 24 * 3600 * 1000L, 24 * 3600 * 1000L, 60_000,
-      500, 10), 1024 * 1024, 4);
+      500, 10), 1024 * 1024, 4, new DbConfig.GroupCommitLimits(2, 32));
   }
 
   @AfterAll

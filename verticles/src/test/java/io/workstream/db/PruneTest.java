@@ -81,7 +81,7 @@ class PruneTest {
 
   private static WorkItemStore store(int maxBatches) {
     return new WorkItemStore(pool, new DbConfig.Retention(10_000, EVENT_AGE_MS - DAY_MS, KEY_AGE_MS / 2, 60_000, BATCH,
-      maxBatches), 1024 * 1024, 32);
+      maxBatches), 1024 * 1024, 32, new DbConfig.GroupCommitLimits(2, 32));
   }
 
   /** Every statement within the batch size, and together all of ours (nobody else's rows are that old). */
