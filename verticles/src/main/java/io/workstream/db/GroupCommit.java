@@ -34,8 +34,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>If a group fails because the server refused one of its calls (a business refusal, or a deadlock or
  * serialisation failure), the whole transaction rolled back, and each call runs again alone, in order, for its own
- * outcome. Any other failure is every call's failure: the server did not answer, so whether the group committed is
- * unknown, and each call is told so ({@link DbErrors#ofMutation}).
+ * outcome. Any other failure is every call's, read as it would be alone ({@link DbErrors#ofMutation}): an error of
+ * the server that is not about one call (a timeout, a shutdown) rolled the group back; no answer at all leaves
+ * unknown whether the group committed, and each call is told so.
  *
  * <p>Only calls admitted by the {@link DbScheduler} get here, so a tenant's waiting calls are at most its share of
  * the pool. Thread-safe: the state is guarded by this object's lock; statements run outside it.

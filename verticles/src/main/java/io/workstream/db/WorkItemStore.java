@@ -40,7 +40,8 @@ import java.util.UUID;
  * autocommit (one round trip, one transaction): it claims the idempotency key, checks the rules that depend on
  * other rows (parent in the same project, no children on delete, the expected version) under locks, writes the
  * row, and takes the project's next seq last, with the change-event row and the stored reply. An update is computed
- * here from the item as read just before, and written only if the item is still at that version.
+ * here from the item as read just before, and written only if the item is still at that version. Creates that
+ * arrive together share one transaction ({@link GroupCommit}), each with its own outcome.
  * Business outcomes fail with a {@link WorkstreamException}; anything else is a database failure.
  */
 final class WorkItemStore {
