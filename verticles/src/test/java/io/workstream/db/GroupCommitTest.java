@@ -2,10 +2,7 @@ package io.workstream.db;
 
 import com.google.protobuf.ByteString;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
@@ -17,7 +14,6 @@ import io.workstream.protocol.v1.WorkItem;
 import io.workstream.protocol.v1.WorkItemPriority;
 import io.workstream.protocol.v1.WorkItemStatus;
 import io.workstream.protocol.v1.WorkItemType;
-import io.workstream.testing.TestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,25 +46,20 @@ import static org.quicktheories.generators.SourceDSL.longs;
  */
 class GroupCommitTest {
 
-  static Vertx vertx;
+  static StoreFixture fixture;
   static Pool pool;
   static WorkItemStore store;
 
   @BeforeAll
   static void connect() {
-    TestDatabase db = TestDatabase.shared();
-    Migrations.migrate(db.connectOptions());
-    vertx = Vertx.vertx();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(db.connectOptions()).using(vertx)
-      .build();
-    store = new WorkItemStore(pool, new DbConfig.Retention(10_000, 7 * 24 * 3600 * 1000L, 24 * 3600 * 1000L, 60_000,
-      500, 10), 1024 * 1024, 4, new DbConfig.GroupCommitLimits(1, 32));
+    fixture = StoreFixture.open(4, 1);
+    pool = fixture.pool();
+    store = fixture.store();
   }
 
   @AfterAll
   static void close() throws Exception {
-    pool.close().await(10, TimeUnit.SECONDS);
-    vertx.close().await(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   /** What a create of the scenario is: its outcome alone follows from it. */

@@ -3,12 +3,8 @@ package io.workstream.db;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.workstream.bus.ErrorCode;
@@ -56,7 +52,7 @@ import static org.quicktheories.generators.SourceDSL.strings;
  */
 class MutationStatementTest {
 
-  static Vertx vertx;
+  static StoreFixture fixture;
   static Pool pool;
   static TestDatabase db;
   static WorkItemStore store;
@@ -64,18 +60,14 @@ class MutationStatementTest {
   @BeforeAll
   static void connect() {
     db = TestDatabase.shared();
-    PgConnectOptions target = db.connectOptions();
-    Migrations.migrate(target);
-    vertx = Vertx.vertx();
-    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(8)).connectingTo(target).using(vertx).build();
-    store = new WorkItemStore(pool, new DbConfig.Retention(10_000, 7 * 24 * 3600 * 1000L, 24 * 3600 * 1000L, 60_000,
-      500, 10), 1024 * 1024, 4, new DbConfig.GroupCommitLimits(2, 32));
+    fixture = StoreFixture.open(8, 2);
+    pool = fixture.pool();
+    store = fixture.store();
   }
 
   @AfterAll
   static void close() throws Exception {
-    pool.close().await(10, TimeUnit.SECONDS);
-    vertx.close().await(10, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
