@@ -123,26 +123,6 @@ LANGUAGE sql AS $$
   SELECT pg_advisory_xact_lock(hashtext(p_tenant), hashtext(p_project::text))
 $$;
 
--- Locks an item until the statement commits and returns its project: WS404 when it does not exist, WS409 when it is
--- not at p_expected_version (NULL: any version).
-CREATE FUNCTION lock_item(p_tenant text, p_id uuid, p_expected_version bigint) RETURNS uuid
-LANGUAGE plpgsql AS $$
-DECLARE
-  item_project uuid;
-  current_version bigint;
-BEGIN
-  SELECT project_id, version INTO item_project, current_version FROM work_items
-    WHERE tenant_id = p_tenant AND id = p_id FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'WS404', MESSAGE = format('work item %s does not exist', p_id);
-  END IF;
-  IF p_expected_version IS NOT NULL AND current_version <> p_expected_version THEN
-    RAISE EXCEPTION USING ERRCODE = 'WS409',
-      MESSAGE = format('expected version %s but the item is at version %s', p_expected_version, current_version);
-  END IF;
-  RETURN item_project;
-END $$;
-
 -- The last step of every change: takes the project's next seq, stores the event with its project and seq, keeps
 -- the newest p_keep_events of the project's events, and stores the reply (with its seq) under the claimed key.
 CREATE FUNCTION record_change(p_tenant text, p_project uuid, p_occurred_at_ms bigint, p_event bytea,
@@ -211,6 +191,8 @@ CREATE FUNCTION update_work_item(
   p_event bytea, p_occurred_at_ms bigint, p_reply bytea, p_keep_events bigint,
   OUT stored_reply bytea, OUT change_seq bigint, OUT change_project uuid)
 LANGUAGE plpgsql AS $$
+DECLARE
+  current_version bigint;
 BEGIN
   stored_reply := claim_idempotency_key(p_tenant, p_user, p_message, p_now_ms, p_fingerprint);
   IF stored_reply IS NOT NULL THEN
@@ -219,7 +201,15 @@ BEGIN
   IF p_lock_hierarchy THEN
     PERFORM lock_hierarchy(p_tenant, project_id) FROM work_items WHERE tenant_id = p_tenant AND id = p_id;
   END IF;
-  change_project := lock_item(p_tenant, p_id, p_expected_version);
+  SELECT project_id, version INTO change_project, current_version FROM work_items
+    WHERE tenant_id = p_tenant AND id = p_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'WS404', MESSAGE = format('work item %s does not exist', p_id);
+  END IF;
+  IF current_version <> p_expected_version THEN
+    RAISE EXCEPTION USING ERRCODE = 'WS409',
+      MESSAGE = format('expected version %s but the item is at version %s', p_expected_version, current_version);
+  END IF;
   IF p_check_parent AND p_parent IS NOT NULL THEN
     PERFORM check_parent(p_tenant, p_parent, change_project, p_id, p_max_depth);
   END IF;
@@ -238,12 +228,22 @@ CREATE FUNCTION delete_work_item(
   p_event bytea, p_occurred_at_ms bigint, p_reply bytea, p_keep_events bigint,
   OUT stored_reply bytea, OUT change_seq bigint, OUT change_project uuid)
 LANGUAGE plpgsql AS $$
+DECLARE
+  current_version bigint;
 BEGIN
   stored_reply := claim_idempotency_key(p_tenant, p_user, p_message, p_now_ms, p_fingerprint);
   IF stored_reply IS NOT NULL THEN
     RETURN;
   END IF;
-  change_project := lock_item(p_tenant, p_id, p_expected_version);
+  SELECT project_id, version INTO change_project, current_version FROM work_items
+    WHERE tenant_id = p_tenant AND id = p_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'WS404', MESSAGE = format('work item %s does not exist', p_id);
+  END IF;
+  IF p_expected_version IS NOT NULL AND current_version <> p_expected_version THEN
+    RAISE EXCEPTION USING ERRCODE = 'WS409',
+      MESSAGE = format('expected version %s but the item is at version %s', p_expected_version, current_version);
+  END IF;
   IF EXISTS (SELECT 1 FROM work_items WHERE tenant_id = p_tenant AND parent_id = p_id) THEN
     RAISE EXCEPTION USING ERRCODE = 'WS423',
       MESSAGE = format('work item %s has children; delete or move them first', p_id);

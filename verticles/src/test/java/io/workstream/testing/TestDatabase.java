@@ -80,6 +80,17 @@ public final class TestDatabase implements AutoCloseable {
       .setUser(PasswordProtectedPostgres.USER).setPassword(password);
   }
 
+  /** A new, empty database on this server, and how to reach it. */
+  public PgConnectOptions newDatabase() {
+    String name = "workstream_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return connectOptions().setDatabase(name);
+  }
+
   /** The {@code db} configuration section that points the service at this server. */
   public JsonObject dbConfig() {
     return new JsonObject()
