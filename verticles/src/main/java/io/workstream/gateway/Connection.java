@@ -245,9 +245,7 @@ final class Connection {
     if (closing) {
       return;
     }
-    if (!expired && nowMs >= expiresAtMs) {
-      expire();
-    }
+    pastExpiry();
     GatewayConfig.Heartbeat heartbeat = config.heartbeat();
     if (reconnectAfterMs >= 0 && admission.idle() && nowMs - lastAnswerMs >= config.drain().quietMs()) {
       closeWhenFlushed(GOING_AWAY, "server shutting down");

@@ -72,7 +72,8 @@ public final class GatewayVerticle extends VerticleBase {
       verifier = tokenVerifier;
       services = new GatewayServices(bus, config, new SubscriptionIndex(),
         new GatewayMetrics(Observability.registry(config()), gatewayId, connections),
-        new Flusher(context, config.outbound().maxFlushDelayMicros()), gatewayId);
+        new Flusher(context, config.outbound().maxFlushDelayMicros()),
+        message -> WebSocketWire.shared(message, config.maxFrameBytes()), gatewayId);
       FanOut fanOut = new FanOut(context, services.index());
       Router router = Router.router(vertx);
       if (!management.separate()) {

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One connection's way out: frames go straight to the socket while it keeps up, and wait in a queue bounded by
@@ -39,6 +40,7 @@ final class Outbound implements OutboundQueue {
   }
 
   private final WebSocketWire wire;
+  private final Function<Buffer, ByteBuf> liveFraming;
   private final GatewayConfig.Outbound limits;
   private final GatewayMetrics metrics;
   private final ConnectionBudget budget;
@@ -58,6 +60,7 @@ final class Outbound implements OutboundQueue {
     this.limits = gateway.config().outbound();
     this.metrics = gateway.metrics();
     this.budget = budget;
+    this.liveFraming = gateway.liveFraming();
     ws.setWriteQueueMaxSize(limits.socketWriteQueueBytes());
     this.wire = new WebSocketWire(ws, gateway.flusher(), gateway.config().maxFrameBytes(), this::flush);
   }
@@ -83,7 +86,7 @@ final class Outbound implements OutboundQueue {
 
   @Override
   public void event(ProjectFrame frame) {
-    ByteBuf shared = frame.wire(bytes -> WebSocketWire.shared(bytes, wire.maxFrameBytes()));
+    ByteBuf shared = frame.wire(liveFraming);
     if (writable()) {
       // The common case, once per subscriber per event: straight out, nothing allocated to remember it.
       wire.writeShared(shared);

@@ -68,10 +68,6 @@ final class WebSocketWire {
     this.channel = pipeline.context(writer);
   }
 
-  int maxFrameBytes() {
-    return maxFrameBytes;
-  }
-
   /** Whether the socket holds as many bytes as it may: what is written now waits in memory. */
   boolean full() {
     return !channel.channel().isWritable();
@@ -131,23 +127,20 @@ final class WebSocketWire {
    * so each socket gets a {@link ByteBuf#duplicate()} of it.
    */
   static ByteBuf shared(Buffer message, int maxFrameBytes) {
-    ByteBuf pooled = encode(ByteBufAllocator.DEFAULT, message, maxFrameBytes);
-    try {
-      ByteBuffer copy = ByteBuffer.allocateDirect(pooled.readableBytes());
-      pooled.readBytes(copy);
-      copy.flip();
-      return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(copy));
-    } finally {
-      pooled.release();
-    }
+    ByteBuf payload = ((BufferInternal) message).getByteBuf();
+    ByteBuf frames = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(framedBytes(payload, maxFrameBytes))).clear();
+    return Unpooled.unreleasableBuffer(writeFrames(frames, payload, maxFrameBytes));
   }
 
   /** A binary message as server frames (unmasked), split into frames of at most {@code maxFrameBytes}. */
   static ByteBuf encode(ByteBufAllocator alloc, Buffer message, int maxFrameBytes) {
     ByteBuf payload = ((BufferInternal) message).getByteBuf();
+    return writeFrames(alloc.directBuffer(framedBytes(payload, maxFrameBytes)), payload, maxFrameBytes);
+  }
+
+  private static ByteBuf writeFrames(ByteBuf out, ByteBuf payload, int maxFrameBytes) {
     int length = payload.readableBytes();
-    int frames = Math.max(1, (length + maxFrameBytes - 1) / maxFrameBytes);
-    ByteBuf out = alloc.directBuffer(length + frames * headerBytes(Math.min(length, maxFrameBytes)));
+    int frames = frames(length, maxFrameBytes);
     int offset = 0;
     for (int i = 0; i < frames; i++) {
       int chunk = Math.min(maxFrameBytes, length - offset);
@@ -164,6 +157,18 @@ final class WebSocketWire {
       offset += chunk;
     }
     return out;
+  }
+
+  /** The exact size of the payload as frames: every frame full but the last. */
+  private static int framedBytes(ByteBuf payload, int maxFrameBytes) {
+    int length = payload.readableBytes();
+    int frames = frames(length, maxFrameBytes);
+    int last = length - (frames - 1) * maxFrameBytes;
+    return length + (frames - 1) * headerBytes(maxFrameBytes) + headerBytes(last);
+  }
+
+  private static int frames(int length, int maxFrameBytes) {
+    return Math.max(1, (length + maxFrameBytes - 1) / maxFrameBytes);
   }
 
   private static int headerBytes(int frameBytes) {

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -134,7 +135,7 @@ class GroupCommitTest {
           WorkItemStore.Committed replayed = answer.result();
           assertEquals(answers.get(create.original).result().ack().toBuilder().setReplayed(true).build(),
             replayed.ack());
-          assertEquals(null, replayed.event());
+          assertNull(replayed.event());
         }
         case REUSED_ID -> assertEquals("message_id", refusal(answer).field());
       }

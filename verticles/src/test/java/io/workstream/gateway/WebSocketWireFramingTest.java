@@ -39,6 +39,7 @@ class WebSocketWireFramingTest {
         assertDecodesTo(message, maxFrameBytes,
           WebSocketWire.encode(ByteBufAllocator.DEFAULT, Buffer.buffer(message), maxFrameBytes));
         ByteBuf shared = WebSocketWire.shared(Buffer.buffer(message), maxFrameBytes);
+        assertEquals(shared.capacity(), shared.readableBytes(), "the shared frames are sized exactly");
         // Each socket reads its own view; the shared bytes are never consumed or freed by a write.
         assertDecodesTo(message, maxFrameBytes, shared.duplicate());
         assertDecodesTo(message, maxFrameBytes, shared.duplicate());
