@@ -50,6 +50,8 @@ class HandshakeTest extends SharedServiceTest {
       Arguments.of("empty tenant_id", Tokens.hs256(secret, Tokens.claims("", "u", later)), "INVALID_TOKEN"),
       Arguments.of("tenant_id too long", Tokens.hs256(secret, Tokens.claims("t".repeat(129), "u", later)),
         "INVALID_TOKEN"),
+      Arguments.of("a tenant_id the nodes keep for themselves", Tokens.hs256(secret,
+        Tokens.claims("workstream.warmup.1." + tenant, "u", later, "member")), "INVALID_TOKEN"),
       Arguments.of("no exp", Tokens.hs256(secret, new JsonObject().put("sub", "u").put("tenant_id", tenant)),
         "INVALID_TOKEN"),
       Arguments.of("roles not an array", Tokens.hs256(secret, Tokens.claims(tenant, "u", later).put("roles", "admin")),

@@ -47,6 +47,13 @@ public final class Endpoints {
   public static final Endpoint<ReadCurrentSeqs, CurrentSeqs> READ_CURRENT_SEQS =
     Endpoint.cluster("workstream.current-seqs", ReadCurrentSeqs.class, CurrentSeqs.class, DEFAULT_TIMEOUT_MS);
 
+  /**
+   * Forgets a warm-up's tenant (and any warm-up's a dead node left behind): answered by any core node's DB verticle
+   * with the number of items removed; refuses tenants that are not warm-ups'.
+   */
+  public static final Endpoint<String, Long> PURGE_WARMUP =
+    Endpoint.cluster("workstream.warmup.purge", String.class, Long.class, DEFAULT_TIMEOUT_MS);
+
   // --- core → edge ----------------------------------------------------------------------------------------------
 
   /** Published once per committed change; every edge node's broadcast receives it once. */

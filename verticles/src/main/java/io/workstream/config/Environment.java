@@ -27,6 +27,7 @@ public final class Environment {
     OVERRIDES.put("WORKSTREAM_MANAGEMENT_HOST", new Override("management.host", s -> s));
     OVERRIDES.put("WORKSTREAM_MANAGEMENT_PORT", new Override("management.port", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_GATEWAY_INSTANCES", new Override("gateway.instances", Integer::valueOf));
+    OVERRIDES.put("WORKSTREAM_WARMUP", new Override("gateway.warmup.enabled", Boolean::valueOf));
     OVERRIDES.put("WORKSTREAM_WORK_ITEM_INSTANCES", new Override("workItems.instances", Integer::valueOf));
     OVERRIDES.put("WORKSTREAM_JWT_ALGORITHM", new Override("auth.algorithm", s -> s));
     OVERRIDES.put("WORKSTREAM_JWT_SECRET", new Override("auth.secret", s -> s));

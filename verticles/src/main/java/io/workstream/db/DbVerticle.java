@@ -18,6 +18,7 @@ import io.workstream.bus.Endpoints;
 import io.workstream.bus.NodeState;
 import io.workstream.bus.proto.Mutation;
 import io.workstream.bus.RequestContext;
+import io.workstream.bus.ReservedTenants;
 import io.workstream.bus.proto.TenantChange;
 import io.workstream.protocol.v1.WorkItemAck;
 import org.slf4j.Logger;
@@ -37,7 +38,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * full pool reads as busy, not as down.
  *
  * <p>Consumes {@code workstream.db.mutate}, {@code workstream.db.list-items} and {@code workstream.db.status} (node),
- * {@code workstream.history} and {@code workstream.current-seqs} (cluster: one consumer per core node). Publishes
+ * {@code workstream.history}, {@code workstream.current-seqs} and {@code workstream.warmup.purge} (cluster: one
+ * consumer per core node). Publishes
  * {@code workstream.changes} ({@code TenantChange}) once after every committed change.
  */
 public final class DbVerticle extends VerticleBase {
@@ -48,6 +50,7 @@ public final class DbVerticle extends VerticleBase {
 
   /** Housekeeping takes its turns as a tenant of its own. */
   private static final String SYSTEM_TENANT = "";
+  private static final long STALE_WARMUP_MS = 3_600_000;
 
   private Bus bus;
   private DbConfig settings;
@@ -109,6 +112,7 @@ public final class DbVerticle extends VerticleBase {
           guarded(Endpoints.READ_HISTORY, (ctx, request) -> store.history(ctx.tenantId(), request)),
           guarded(Endpoints.READ_HISTORIES, (ctx, request) -> store.histories(ctx.tenantId(), request)),
           guarded(Endpoints.READ_CURRENT_SEQS, (ctx, request) -> store.currentSeqs(ctx.tenantId(), request)),
+          bus.serve(Endpoints.PURGE_WARMUP, (ctx, tenantId) -> purgeWarmup(tenantId)).completion(),
           bus.serve(Endpoints.DB_STATUS, (ctx, probe) -> status()).completion()));
       });
   }
@@ -188,6 +192,18 @@ public final class DbVerticle extends VerticleBase {
         LOG.warn("database health query failed", kv("error", String.valueOf(err.getMessage())));
         return Future.succeededFuture(status.put("database", "DOWN"));
       });
+  }
+
+  /**
+   * A warm-up's tenant, with those a dead node's warm-up left behind (any that started an hour ago or more: a warm-up
+   * lasts minutes at most). Housekeeping, so in the system's turn; a failure is the caller's to log.
+   */
+  private Future<Long> purgeWarmup(String tenantId) {
+    if (!ReservedTenants.isWarmup(tenantId)) {
+      return Future.failedFuture(new IllegalArgumentException("not a warm-up tenant: " + tenantId));
+    }
+    long staleBefore = System.currentTimeMillis() - STALE_WARMUP_MS;
+    return scheduler.submit(SYSTEM_TENANT, () -> store.purgeWarmups(tenantId, staleBefore));
   }
 
   /**

@@ -1,5 +1,7 @@
 package io.workstream.db;
 
+import io.workstream.bus.ReservedTenants;
+
 /** Every SQL statement Workstream runs. Tenant is always {@code $1}. */
 final class WorkItemSql {
 
@@ -81,6 +83,20 @@ final class WorkItemSql {
   static final String PRUNE_IDEMPOTENCY_KEYS = "DELETE FROM idempotency_keys WHERE (tenant_id, user_id, message_id) IN ("
     + "SELECT tenant_id, user_id, message_id FROM idempotency_keys WHERE created_at_ms < $1 ORDER BY created_at_ms "
     + "LIMIT $2)";
+
+  /**
+   * Everything of the warm-up tenant $1, and of warm-up tenants that started before $2 (their node died before it
+   * cleaned up): items, events, idempotency records and seqs, in one transaction. Answers the items removed.
+   */
+  static final String PURGE_WARMUPS = "WITH doomed AS (SELECT $1::text AS tenant_id UNION SELECT tenant_id"
+    + " FROM project_sequences WHERE starts_with(tenant_id, '" + ReservedTenants.WARMUP_PREFIX + "')"
+    + " AND substring(tenant_id FROM '^" + ReservedTenants.WARMUP_PREFIX.replace(".", "\\.")
+    + "([0-9]{1,15})\\.')::bigint < $2),"
+    + " items AS (DELETE FROM work_items WHERE tenant_id IN (SELECT tenant_id FROM doomed) RETURNING 1),"
+    + " events AS (DELETE FROM change_events WHERE tenant_id IN (SELECT tenant_id FROM doomed)),"
+    + " replies AS (DELETE FROM idempotency_keys WHERE tenant_id IN (SELECT tenant_id FROM doomed)),"
+    + " seqs AS (DELETE FROM project_sequences WHERE tenant_id IN (SELECT tenant_id FROM doomed))"
+    + " SELECT count(*) FROM items";
 
   static final String READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 

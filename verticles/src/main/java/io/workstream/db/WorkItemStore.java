@@ -274,6 +274,15 @@ final class WorkItemStore {
     });
   }
 
+  /**
+   * Forgets the warm-up tenant {@code tenantId} and the warm-ups that started before {@code staleBeforeMs}; answers
+   * how many items went.
+   */
+  Future<Long> purgeWarmups(String tenantId, long staleBeforeMs) {
+    return pool.preparedQuery(WorkItemSql.PURGE_WARMUPS).execute(Tuple.of(tenantId, staleBeforeMs))
+      .map(rows -> rows.iterator().next().getLong(0));
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Adds the parameters of the request's idempotency key (no message id: none to claim). */

@@ -63,14 +63,15 @@ final class Connection {
   private boolean socketClosed;
   private boolean expired;
 
-  Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal, Bucket tenantRate) {
+  Connection(GatewayServices gateway, ServerWebSocket ws, Principal principal, GatewayConfig.RateLimit rate,
+             Bucket tenantRate) {
     this.gateway = gateway;
     this.config = gateway.config();
     this.ws = ws;
     this.principal = principal;
     ConnectionBudget budget = new ConnectionBudget(config, gateway.metrics());
     this.outbound = new Outbound(ws, gateway, budget);
-    this.admission = new Admission(config.rateLimit(), config.maxInFlight(), tenantRate);
+    this.admission = new Admission(rate, config.maxInFlight(), tenantRate);
     this.subscriptions = new Subscriptions(gateway, principal, id, outbound, budget, pacer);
     this.expiresAtMs = principal.expiresAtMs() + config.tokenExpiryGraceMs();
     // The queue only reports, one way: dropped events stop the subscriptions where they got to (they say where, in

@@ -20,7 +20,7 @@ import io.workstream.config.Json;
 public record GatewayConfig(String host, int port, long requestTimeoutMs, int maxFrameBytes, int maxInFlight,
                             int maxSubscriptions, int replayPageSize, int replayPageBytes, int connectionBudgetBytes,
                             long tokenExpiryGraceMs, Auth auth, RateLimit rateLimit, Connections connections,
-                            Outbound outbound, Heartbeat heartbeat, Drain drain) {
+                            Outbound outbound, Heartbeat heartbeat, Drain drain, Warmup warmup) {
 
   /**
    * How tokens are verified: HS256 with {@code secret}, or RS256 with the PEM public key in {@code publicKeyFile}.
@@ -66,8 +66,20 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
   public record Drain(long timeoutMs, long reconnectSpreadMs, long quietMs) {
   }
 
+  /**
+   * Warming on start ({@link io.workstream.gateway.Warmup}): before an instance listens for clients,
+   * {@code subscribers} loopback subscribers and one writer with {@code inFlight} creates outstanding drive it until
+   * the JIT has settled — compile time growing by less than {@code settledCompileMsPerSecond} — after at least
+   * {@code minCreates} creates, or for {@code maxMs} at most. Off unless configured.
+   */
+  public record Warmup(boolean enabled, int subscribers, int inFlight, int minCreates, long maxMs,
+                       long settledCompileMsPerSecond) {
+  }
+
   /** The HS256 secret shipped in {@code conf/dev.json}: public, so accepted only on a loopback address. */
   public static final String DEVELOPMENT_SECRET = "workstream-development-secret-change-me-0123456789";
+  /** A warm-up longer than this is not warming any more; the database treats older warm-ups' data as left behind. */
+  static final long MAX_WARMUP_MS = 600_000;
   /** RFC 7518 asks for an HS256 key of at least 256 bits. */
   static final int HS256_SECRET_MIN_BYTES = 32;
 
@@ -79,6 +91,16 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
     if (replayPageBytes <= 0 || 2L * replayPageBytes > connectionBudgetBytes) {
       throw new IllegalArgumentException("gateway.replayPageBytes must be positive and at most half of "
         + "gateway.connectionBudgetBytes (the rest holds queued frames and live events)");
+    }
+    if (warmup.enabled() && (warmup.subscribers() < 1 || warmup.subscribers() >= connections.maxPerTenant()
+      || warmup.subscribers() >= connections.maxPerNode())) {
+      throw new IllegalArgumentException("gateway.warmup.subscribers must be at least 1 and fewer than "
+        + "gateway.connections.maxPerTenant and maxPerNode (the warm-up's writer needs a connection too)");
+    }
+    if (warmup.enabled() && (warmup.inFlight() < 1 || warmup.inFlight() > maxInFlight
+      || warmup.maxMs() < 1 || warmup.maxMs() > MAX_WARMUP_MS)) {
+      throw new IllegalArgumentException("gateway.warmup.inFlight must be 1.." + maxInFlight
+        + " (gateway.maxInFlight) and gateway.warmup.maxMs 1.." + MAX_WARMUP_MS);
     }
     if (!"HS256".equals(auth.algorithm())) {
       return this;
@@ -107,6 +129,7 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
     JsonObject outbound = Json.section(gateway, "outbound");
     JsonObject heartbeat = Json.section(gateway, "heartbeat");
     JsonObject drain = Json.section(gateway, "drain");
+    JsonObject warmup = Json.section(gateway, "warmup");
     return new GatewayConfig(
       http.getString("host", "0.0.0.0"),
       http.getInteger("port", 8080),
@@ -150,7 +173,14 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
       new Drain(
         drain.getLong("timeoutMs", 10_000L),
         drain.getLong("reconnectSpreadMs", 5_000L),
-        drain.getLong("quietMs", 500L)));
+        drain.getLong("quietMs", 500L)),
+      new Warmup(
+        warmup.getBoolean("enabled", false),
+        warmup.getInteger("subscribers", 500),
+        warmup.getInteger("inFlight", 32),
+        warmup.getInteger("minCreates", 2_000),
+        warmup.getLong("maxMs", 30_000L),
+        warmup.getLong("settledCompileMsPerSecond", 50L)));
   }
 
   private static int twice(int value) {

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -19,12 +20,18 @@ import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
 import io.workstream.bus.Node;
 import io.workstream.bus.NodeState;
+import io.workstream.bus.RequestContext;
+import io.workstream.bus.ReservedTenants;
 import io.workstream.bus.UnfollowProject;
 import io.workstream.health.ManagementConfig;
 import io.workstream.health.NodeHealth;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -106,9 +113,9 @@ public final class GatewayVerticle extends VerticleBase {
         }
       });
       vertx.setPeriodic(tickMs(config), id -> tick());
-      return Future.join(
-        bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), fanOut::deliver).completion(),
-        server.listen(config.port(), config.host()));
+      return bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), fanOut::deliver).completion()
+        .compose(v -> warmUp(options))
+        .compose(v -> server.listen(config.port(), config.host()));
     }).onSuccess(v -> {
       node.gatewayStarted();
       Node.of(vertx).httpPort(server.actualPort());
@@ -171,19 +178,67 @@ public final class GatewayVerticle extends VerticleBase {
         var refused = Failures.from(err);
         refuse(request, 401, refused.code(), refused.getMessage());
       })
-      .onSuccess(principal -> {
-        switch (limits.tryAcquire(principal.tenantId(), config.connections(), config.rateLimit())) {
-          case TENANT -> refuse(request, 429, ErrorCode.CONNECTION_LIMIT,
-            "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
-          case NODE -> refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
-          case NONE -> request.toWebSocket()
-            .onSuccess(ws -> connected(ws, principal))
-            .onFailure(err -> {
-              limits.release(principal.tenantId());
-              LOG.debug("websocket upgrade failed", kv("error", err.toString()));
-            });
-        }
-      });
+      .onSuccess(principal -> accept(request, principal, config.rateLimit()));
+  }
+
+  /** Takes a connection slot for the verified {@code principal} and upgrades, or refuses when the node is full. */
+  private void accept(HttpServerRequest request, Principal principal, GatewayConfig.RateLimit rate) {
+    switch (limits.tryAcquire(principal.tenantId(), config.connections(), rate)) {
+      case TENANT -> refuse(request, 429, ErrorCode.CONNECTION_LIMIT,
+        "the tenant has " + config.connections().maxPerTenant() + " connections on this node");
+      case NODE -> refuse(request, 503, ErrorCode.SERVICE_UNAVAILABLE, "this node is full; connect to another");
+      case NONE -> request.toWebSocket()
+        .onSuccess(ws -> connected(ws, principal, rate))
+        .onFailure(err -> {
+          limits.release(principal.tenantId());
+          LOG.debug("websocket upgrade failed", kv("error", err.toString()));
+        });
+    }
+  }
+
+  /**
+   * Warms this instance up ({@link Warmup}) through a listener of its own on an ephemeral loopback port, which
+   * accepts only the random ticket made here for it — nothing outside this process knows it — and closes, with its
+   * connections, when the warm-up ends. Its connections belong to a tenant of their own that no token can name
+   * ({@link ReservedTenants}) and are not rate limited: they are the node's own. Then the database forgets that
+   * tenant. A warm-up that fails is logged, and the instance starts anyway: it is only slower at first.
+   */
+  private Future<Void> warmUp(HttpServerOptions options) {
+    if (!config.warmup().enabled()) {
+      return Future.succeededFuture();
+    }
+    byte[] random = new byte[32];
+    new SecureRandom().nextBytes(random);
+    String ticket = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    byte[] expected = ticket.getBytes(StandardCharsets.US_ASCII);
+    long now = System.currentTimeMillis();
+    Principal principal = new Principal(ReservedTenants.warmup(now), "warmup", Set.of(RequestContext.MEMBER),
+      now + 3_600_000);
+    HttpServer listener = vertx.createHttpServer(options).requestHandler(request -> {
+      String offered = request.getHeader(Warmup.TICKET_HEADER);
+      if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path()) && offered != null
+        && MessageDigest.isEqual(expected, offered.getBytes(StandardCharsets.US_ASCII))) {
+        accept(request, principal, Warmup.RATE);
+      } else {
+        request.response().setStatusCode(404).end();
+      }
+    });
+    return listener.listen(0, "127.0.0.1")
+      .onSuccess(bound -> LOG.info("warming up", kv("port", bound.actualPort())))
+      .compose(bound -> new Warmup(vertx, config.warmup(), new WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(bound.actualPort()).setURI(WEBSOCKET_PATH)
+        .addHeader(Warmup.TICKET_HEADER, ticket)).run())
+      .onSuccess(outcome -> LOG.info("warmed up", kv("subscribers", outcome.subscribers()),
+        kv("creates", outcome.creates()), kv("refused", outcome.refused()), kv("deliveries", outcome.deliveries()),
+        kv("elapsedMs", outcome.elapsedMs()), kv("compileMs", outcome.compileMs())))
+      .onFailure(err -> LOG.warn("warm-up failed; starting cold", kv("error", err.toString())))
+      .eventually(listener::close)
+      .eventually(() -> services.bus().request(Endpoints.PURGE_WARMUP, principal.tenantId())
+        .onSuccess(items -> LOG.info("warm-up data removed", kv("items", items)))
+        .onFailure(err -> LOG.warn("removing the warm-up's data failed", kv("tenantId", principal.tenantId()),
+          kv("error", err.toString()))))
+      .<Void>mapEmpty()
+      .otherwise((Void) null);
   }
 
   private void refuse(HttpServerRequest request, int status, ErrorCode code, String message) {
@@ -194,9 +249,9 @@ public final class GatewayVerticle extends VerticleBase {
       .end(new JsonObject().put("code", code.name()).put("message", message).encode());
   }
 
-  private void connected(ServerWebSocket ws, Principal principal) {
+  private void connected(ServerWebSocket ws, Principal principal, GatewayConfig.RateLimit rate) {
     SocketTrim.apply(ws);
-    Connection connection = new Connection(services, ws, principal, limits.tenantRate(principal.tenantId()));
+    Connection connection = new Connection(services, ws, principal, rate, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
     ws.closeHandler(v -> {
       if (connections.remove(connection)) {

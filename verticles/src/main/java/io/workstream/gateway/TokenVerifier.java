@@ -11,6 +11,7 @@ import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.RequestContext;
+import io.workstream.bus.ReservedTenants;
 import io.workstream.bus.WorkstreamException;
 
 import java.nio.charset.StandardCharsets;
@@ -75,6 +76,9 @@ final class TokenVerifier {
   private Principal principal(JsonObject claims) {
     String userId = stringClaim(claims, "sub", USER_ID_MAX);
     String tenantId = stringClaim(claims, "tenant_id", TENANT_ID_MAX);
+    if (ReservedTenants.isReserved(tenantId)) {
+      throw invalid("tenant ids starting with " + ReservedTenants.PREFIX + " are reserved");
+    }
     if (!(claims.getValue("exp") instanceof Number exp)) {
       throw invalid("the token has no exp claim");
     }

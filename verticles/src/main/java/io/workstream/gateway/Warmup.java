@@ -1,0 +1,189 @@
+package io.workstream.gateway;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.workstream.protocol.v1.ClientMessage;
+import io.workstream.protocol.v1.CreateWorkItem;
+import io.workstream.protocol.v1.ProjectCursor;
+import io.workstream.protocol.v1.ServerMessage;
+import io.workstream.protocol.v1.Subscribe;
+import io.workstream.protocol.v1.WorkItemType;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Drives a fresh gateway instance the way its busiest clients will, before it listens for them: subscribers of one
+ * project and a writer creating work items in it, over real loopback WebSockets to the instance's private warm-up
+ * listener, through the handlers, PostgreSQL and the broadcast and back out to every subscriber. The JIT compiles the
+ * hot paths while nobody waits on them, so the first clients get the node's full speed rather than an interpreter's.
+ * It runs until the JIT has settled (compile time grows by less than {@code settledCompileMsPerSecond}) after at
+ * least {@code minCreates} creates, or for {@code maxMs} at most.
+ */
+final class Warmup {
+
+  /** What a warm-up did, for the log. */
+  record Outcome(int subscribers, long creates, long refused, long deliveries, long elapsedMs, long compileMs) {
+  }
+
+  /** Carries the warm-up listener's ticket. */
+  static final String TICKET_HEADER = "Workstream-Warmup-Ticket";
+  /** The node's own connections are not throttled. */
+  static final GatewayConfig.RateLimit RATE = new GatewayConfig.RateLimit(1_000_000, 1_000_000, 1_000_000, 10_000, 4,
+    1_000_000, 1_000_000);
+  private static final long CHECK_MS = 500;
+
+  private final Vertx vertx;
+  private final GatewayConfig.Warmup settings;
+  private final WebSocketConnectOptions target;
+  private final String project = UUID.randomUUID().toString();
+  private final String description = "w".repeat(200);
+  private final CompilationMXBean compiler = ManagementFactory.getCompilationMXBean();
+  private final Promise<Outcome> done = Promise.promise();
+  private WebSocketClient client;
+  private WebSocket writer;
+  private long started, creates, refused, deliveries, lastCompileMs, compileMsAtStart;
+  private int outstanding;
+  private boolean stopping;
+
+  Warmup(Vertx vertx, GatewayConfig.Warmup settings, WebSocketConnectOptions target) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.target = target;
+  }
+
+  Future<Outcome> run() {
+    started = System.nanoTime();
+    compileMsAtStart = compileMs();
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(settings.subscribers() + 1));
+    List<Future<Void>> subscribed = new ArrayList<>();
+    for (int i = 0; i < settings.subscribers(); i++) {
+      subscribed.add(subscriber());
+    }
+    Future.all(subscribed)
+      .compose(v -> client.connect(target))
+      .onSuccess(socket -> {
+        writer = socket;
+        watch(socket, "writer");
+        socket.binaryMessageHandler(this::onAnswer);
+        for (int i = 0; i < settings.inFlight(); i++) {
+          create();
+        }
+        lastCompileMs = compileMs();
+        vertx.setPeriodic(CHECK_MS, this::check);
+      })
+      .onFailure(done::tryFail);
+    return done.future().eventually(() -> client.close());
+  }
+
+  private Future<Void> subscriber() {
+    String subscribeId = UUID.randomUUID().toString();
+    Promise<Void> acked = Promise.promise();
+    client.connect(target).onFailure(acked::tryFail).onSuccess(socket -> {
+      watch(socket, "subscriber");
+      socket.binaryMessageHandler(frame -> {
+        deliveries++;
+        if (!acked.future().isComplete()) {
+          ServerMessage message = parse(frame);
+          if (message != null && message.hasSubscribeAck()) {
+            acked.tryComplete();
+          } else if (message != null && message.hasError()) {
+            acked.tryFail(message.getError().getCode() + ": " + message.getError().getMessage());
+          }
+        }
+      });
+      socket.writeBinaryMessage(Buffer.buffer(ClientMessage.newBuilder().setMessageId(subscribeId)
+        .setSubscribe(Subscribe.newBuilder().addProjects(ProjectCursor.newBuilder().setProjectId(project)))
+        .build().toByteArray()));
+    });
+    return acked.future();
+  }
+
+  /** A socket the server closes on the warm-up is a failure of the warm-up (a limit, a refusal). */
+  private void watch(WebSocket socket, String role) {
+    socket.closeHandler(v -> done.tryFail("the warm-up's " + role + " was closed by the server ("
+      + socket.closeStatusCode() + " " + socket.closeReason() + ")"));
+  }
+
+  private void create() {
+    if (stopping) {
+      return;
+    }
+    outstanding++;
+    writer.writeBinaryMessage(Buffer.buffer(ClientMessage.newBuilder().setMessageId(UUID.randomUUID().toString())
+      .setCreateWorkItem(CreateWorkItem.newBuilder().setProjectId(project).setType(WorkItemType.TASK)
+        .setTitle("warm-up " + creates).setDescription(description))
+      .build().toByteArray()));
+  }
+
+  private void onAnswer(Buffer frame) {
+    ServerMessage answer = parse(frame);
+    if (answer == null || !(answer.hasWorkItemAck() || answer.hasError())) {
+      return;
+    }
+    outstanding--;
+    if (answer.hasWorkItemAck()) {
+      creates++;
+      create();
+    } else {
+      // Shed or throttled like any client: follow the advice.
+      refused++;
+      vertx.setTimer(Math.max(1, answer.getError().getRetryAfterMs()), t -> create());
+    }
+    if (stopping && outstanding == 0) {
+      finish();
+    }
+  }
+
+  private void check(long timerId) {
+    long now = compileMs();
+    long compiledPerSecond = (now - lastCompileMs) * 1000 / CHECK_MS;
+    lastCompileMs = now;
+    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+    boolean settled = creates >= settings.minCreates() && compiledPerSecond < settings.settledCompileMsPerSecond();
+    if (settled || elapsedMs >= settings.maxMs()) {
+      vertx.cancelTimer(timerId);
+      stopping = true;
+      if (outstanding == 0) {
+        finish();
+      } else {
+        vertx.setTimer(settings.maxMs(), t -> finish());
+      }
+    }
+  }
+
+  private void finish() {
+    if (creates == 0) {
+      done.tryFail("no create was acknowledged in " + settings.maxMs() + " ms");
+    } else {
+      done.tryComplete(outcome());
+    }
+  }
+
+  private Outcome outcome() {
+    return new Outcome(settings.subscribers(), creates, refused, deliveries,
+      (System.nanoTime() - started) / 1_000_000, compileMs() - compileMsAtStart);
+  }
+
+  private long compileMs() {
+    return compiler != null && compiler.isCompilationTimeMonitoringSupported() ? compiler.getTotalCompilationTime() : 0;
+  }
+
+  private static ServerMessage parse(Buffer frame) {
+    try {
+      return ServerMessage.parseFrom(frame.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      return null;
+    }
+  }
+}
