@@ -74,6 +74,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
    */
   public record Warmup(boolean enabled, int subscribers, int inFlight, int minCreates, long maxMs,
                        long settledCompileMsPerSecond) {
+
+    /** Subscribers replaced at each check, as clients come and go: one in fifty, at least one. */
+    public int churn() {
+      return Math.max(1, subscribers / 50);
+    }
   }
 
   /** The HS256 secret shipped in {@code conf/dev.json}: public, so accepted only on a loopback address. */
@@ -92,10 +97,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
       throw new IllegalArgumentException("gateway.replayPageBytes must be positive and at most half of "
         + "gateway.connectionBudgetBytes (the rest holds queued frames and live events)");
     }
-    if (warmup.enabled() && (warmup.subscribers() < 1 || warmup.subscribers() >= connections.maxPerTenant()
-      || warmup.subscribers() >= connections.maxPerNode())) {
-      throw new IllegalArgumentException("gateway.warmup.subscribers must be at least 1 and fewer than "
-        + "gateway.connections.maxPerTenant and maxPerNode (the warm-up's writer needs a connection too)");
+    int warmupConnections = warmup.subscribers() + warmup.churn() + 1;
+    if (warmup.enabled() && (warmup.subscribers() < 1 || warmupConnections > connections.maxPerTenant()
+      || warmupConnections > connections.maxPerNode())) {
+      throw new IllegalArgumentException("gateway.warmup.subscribers must be at least 1, and with one in fifty "
+        + "more (those replaced as it goes) and the writer, at most gateway.connections.maxPerTenant and maxPerNode");
     }
     if (warmup.enabled() && (warmup.inFlight() < 1 || warmup.inFlight() > maxInFlight
       || warmup.maxMs() < 1 || warmup.maxMs() > MAX_WARMUP_MS)) {
@@ -176,9 +182,9 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         drain.getLong("quietMs", 500L)),
       new Warmup(
         warmup.getBoolean("enabled", false),
-        warmup.getInteger("subscribers", 500),
+        warmup.getInteger("subscribers", 200),
         warmup.getInteger("inFlight", 32),
-        warmup.getInteger("minCreates", 2_000),
+        warmup.getInteger("minCreates", 10_000),
         warmup.getLong("maxMs", 30_000L),
         warmup.getLong("settledCompileMsPerSecond", 50L)));
   }

@@ -18,8 +18,11 @@ import io.workstream.protocol.v1.WorkItemType;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -27,6 +30,8 @@ import java.util.UUID;
  * project and a writer creating work items in it, over real loopback WebSockets to the instance's private warm-up
  * listener, through the handlers, PostgreSQL and the broadcast and back out to every subscriber. The JIT compiles the
  * hot paths while nobody waits on them, so the first clients get the node's full speed rather than an interpreter's.
+ * Subscribers come and go as they do in real use ({@link #churn}): code compiled without ever seeing a socket close
+ * would be thrown away at the first one (the end of the warm-up, say) and compiled again while clients wait.
  * It runs until the JIT has settled (compile time grows by less than {@code settledCompileMsPerSecond}) after at
  * least {@code minCreates} creates, or for {@code maxMs} at most.
  */
@@ -50,6 +55,8 @@ final class Warmup {
   private final String description = "w".repeat(200);
   private final CompilationMXBean compiler = ManagementFactory.getCompilationMXBean();
   private final Promise<Outcome> done = Promise.promise();
+  private final ArrayDeque<WebSocket> subscribers = new ArrayDeque<>();
+  private final Set<WebSocket> leaving = new HashSet<>();
   private WebSocketClient client;
   private WebSocket writer;
   private long started, creates, refused, deliveries, lastCompileMs, compileMsAtStart;
@@ -65,7 +72,8 @@ final class Warmup {
   Future<Outcome> run() {
     started = System.nanoTime();
     compileMsAtStart = compileMs();
-    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(settings.subscribers() + 1));
+    client = vertx.createWebSocketClient(new WebSocketClientOptions()
+      .setMaxConnections(settings.subscribers() + settings.churn() + 1));
     List<Future<Void>> subscribed = new ArrayList<>();
     for (int i = 0; i < settings.subscribers(); i++) {
       subscribed.add(subscriber());
@@ -91,6 +99,7 @@ final class Warmup {
     Promise<Void> acked = Promise.promise();
     client.connect(target).onFailure(acked::tryFail).onSuccess(socket -> {
       watch(socket, "subscriber");
+      subscribers.add(socket);
       socket.binaryMessageHandler(frame -> {
         deliveries++;
         if (!acked.future().isComplete()) {
@@ -111,8 +120,24 @@ final class Warmup {
 
   /** A socket the server closes on the warm-up is a failure of the warm-up (a limit, a refusal). */
   private void watch(WebSocket socket, String role) {
-    socket.closeHandler(v -> done.tryFail("the warm-up's " + role + " was closed by the server ("
-      + socket.closeStatusCode() + " " + socket.closeReason() + ")"));
+    socket.closeHandler(v -> {
+      if (!leaving.remove(socket)) {
+        done.tryFail("the warm-up's " + role + " was closed by the server (" + socket.closeStatusCode() + " "
+          + socket.closeReason() + ")");
+      }
+    });
+  }
+
+  private void replaceSubscribers() {
+    for (int i = 0; i < settings.churn() && !subscribers.isEmpty(); i++) {
+      WebSocket old = subscribers.poll();
+      leaving.add(old);
+      old.close().onComplete(v -> {
+        if (!stopping) {
+          subscriber().onFailure(done::tryFail);
+        }
+      });
+    }
   }
 
   private void create() {
@@ -151,7 +176,9 @@ final class Warmup {
     lastCompileMs = now;
     long elapsedMs = (System.nanoTime() - started) / 1_000_000;
     boolean settled = creates >= settings.minCreates() && compiledPerSecond < settings.settledCompileMsPerSecond();
-    if (settled || elapsedMs >= settings.maxMs()) {
+    if (!settled && elapsedMs < settings.maxMs()) {
+      replaceSubscribers();
+    } else {
       vertx.cancelTimer(timerId);
       stopping = true;
       if (outstanding == 0) {
