@@ -229,7 +229,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setHost("127.0.0.1").setPort(bound.actualPort()).setURI(WEBSOCKET_PATH)
         .addHeader(Warmup.TICKET_HEADER, ticket)).run())
       .onSuccess(outcome -> LOG.info("warmed up", kv("subscribers", outcome.subscribers()),
-        kv("creates", outcome.creates()), kv("refused", outcome.refused()), kv("deliveries", outcome.deliveries()),
+        kv("replaced", outcome.replaced()), kv("creates", outcome.creates()), kv("refused", outcome.refused()), kv("deliveries", outcome.deliveries()),
         kv("elapsedMs", outcome.elapsedMs()), kv("compileMs", outcome.compileMs())))
       .onFailure(err -> LOG.warn("warm-up failed; starting cold", kv("error", err.toString())))
       .eventually(listener::close)

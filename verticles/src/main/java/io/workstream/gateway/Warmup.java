@@ -38,7 +38,8 @@ import java.util.UUID;
 final class Warmup {
 
   /** What a warm-up did, for the log. */
-  record Outcome(int subscribers, long creates, long refused, long deliveries, long elapsedMs, long compileMs) {
+  record Outcome(int subscribers, long replaced, long creates, long refused, long deliveries, long elapsedMs,
+                 long compileMs) {
   }
 
   /** Carries the warm-up listener's ticket. */
@@ -59,7 +60,7 @@ final class Warmup {
   private final Set<WebSocket> leaving = new HashSet<>();
   private WebSocketClient client;
   private WebSocket writer;
-  private long started, creates, refused, deliveries, lastCompileMs, compileMsAtStart;
+  private long started, replaced, creates, refused, deliveries, lastCompileMs, compileMsAtStart;
   private int outstanding;
   private boolean stopping;
 
@@ -132,6 +133,7 @@ final class Warmup {
     for (int i = 0; i < settings.churn() && !subscribers.isEmpty(); i++) {
       WebSocket old = subscribers.poll();
       leaving.add(old);
+      replaced++;
       old.close().onComplete(v -> {
         if (!stopping) {
           subscriber().onFailure(done::tryFail);
@@ -198,7 +200,7 @@ final class Warmup {
   }
 
   private Outcome outcome() {
-    return new Outcome(settings.subscribers(), creates, refused, deliveries,
+    return new Outcome(settings.subscribers(), replaced, creates, refused, deliveries,
       (System.nanoTime() - started) / 1_000_000, compileMs() - compileMsAtStart);
   }
 
