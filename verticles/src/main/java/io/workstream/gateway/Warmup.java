@@ -48,6 +48,7 @@ final class Warmup {
   static final GatewayConfig.RateLimit RATE = new GatewayConfig.RateLimit(1_000_000, 1_000_000, 1_000_000, 10_000, 4,
     1_000_000, 1_000_000);
   private static final long CHECK_MS = 500;
+  private static final long MIN_RETRY_MS = 100;
 
   private final Vertx vertx;
   private final GatewayConfig.Warmup settings;
@@ -62,6 +63,7 @@ final class Warmup {
   private WebSocket writer;
   private long started, replaced, creates, refused, deliveries, lastCompileMs, compileMsAtStart;
   private int outstanding;
+  private long checkTimer = -1;
   private boolean stopping;
 
   Warmup(Vertx vertx, GatewayConfig.Warmup settings, WebSocketConnectOptions target) {
@@ -89,10 +91,16 @@ final class Warmup {
           create();
         }
         lastCompileMs = compileMs();
-        vertx.setPeriodic(CHECK_MS, this::check);
+        checkTimer = vertx.setPeriodic(CHECK_MS, this::check);
       })
       .onFailure(done::tryFail);
-    return done.future().eventually(() -> client.close());
+    return done.future()
+      .andThen(ended -> {
+        // However it ended (a failure, say): nothing more is sent or replaced.
+        stopping = true;
+        vertx.cancelTimer(checkTimer);
+      })
+      .eventually(() -> client.close());
   }
 
   private Future<Void> subscriber() {
@@ -163,9 +171,9 @@ final class Warmup {
       creates++;
       create();
     } else {
-      // Shed or throttled like any client: follow the advice.
+      // Shed or throttled like any client: follow the advice (at least a moment, when there is none).
       refused++;
-      vertx.setTimer(Math.max(1, answer.getError().getRetryAfterMs()), t -> create());
+      vertx.setTimer(Math.max(MIN_RETRY_MS, answer.getError().getRetryAfterMs()), t -> create());
     }
     if (stopping && outstanding == 0) {
       finish();
