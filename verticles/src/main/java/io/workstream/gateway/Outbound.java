@@ -49,6 +49,11 @@ final class Outbound implements OutboundQueue {
   private long queuedBytes;
   private Buffer laggedFrame;
   private long laggedSinceMs;
+  /**
+   * The Lagged went to the socket, but the socket has neither emptied its buffer nor taken more since: the client may
+   * never have read it.
+   */
+  private boolean laggedInSocket;
   /** Since when the socket has taken nothing while something waits for it (0: it is taking what we write). */
   private long blockedSinceMs;
   private final ArrayDeque<Runnable> whenWritable = new ArrayDeque<>(1);
@@ -104,12 +109,16 @@ final class Outbound implements OutboundQueue {
   }
 
   /**
-   * Whether a Lagged has waited longer than a subscriber may take to read it, or the socket has taken nothing for
-   * that long while frames or reads wait for it: the client does not read at all.
+   * Whether a Lagged has waited longer than a subscriber may take to read it (in the queue, or in the socket's buffer
+   * that the client has taken nothing from since), or the socket has taken nothing for that long while frames or
+   * reads wait for it: the client does not read at all.
    */
   boolean stalled(long nowMs) {
+    if (laggedInSocket && wire.drained()) {
+      laggedInSocket = false;
+    }
     long timeoutMs = limits.slowClientTimeoutMs();
-    return laggedFrame != null && nowMs - laggedSinceMs > timeoutMs
+    return (laggedFrame != null || laggedInSocket) && nowMs - laggedSinceMs > timeoutMs
       || blockedSinceMs > 0 && nowMs - blockedSinceMs > timeoutMs;
   }
 
@@ -234,15 +243,19 @@ final class Outbound implements OutboundQueue {
   private void flush() {
     // The client read something: it is not stalled (it may still be slow, which the queue's bound deals with).
     blockedSinceMs = 0;
+    laggedInSocket = false;
     while (!queue.isEmpty() && !wire.full()) {
       Frame frame = queue.poll();
       dequeued(frame);
       write(frame);
     }
     if (queue.isEmpty() && laggedFrame != null && !wire.full()) {
+      // Into the socket's buffer, behind what the client has not taken yet: until it takes some of that, it is no
+      // more told than before (and would hold that buffer until its idle timeout).
       wire.write(laggedFrame);
       metrics.frameOut();
       laggedFrame = null;
+      laggedInSocket = true;
     }
     while (!whenWritable.isEmpty() && writable()) {
       whenWritable.poll().run();

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -66,6 +67,12 @@ final class WebSocketWire {
     }
     pipeline.addBefore(encoder.name(), null, writer);
     this.channel = pipeline.context(writer);
+  }
+
+  /** Whether everything written has left this process (for the kernel's buffers, or the client). */
+  boolean drained() {
+    ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
+    return buffer == null || buffer.totalPendingWriteBytes() == 0;
   }
 
   /** Whether the socket holds as many bytes as it may: what is written now waits in memory. */
