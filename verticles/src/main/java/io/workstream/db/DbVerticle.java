@@ -39,8 +39,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  *
  * <p>Consumes {@code workstream.db.mutate}, {@code workstream.db.list-items} and {@code workstream.db.status} (node),
  * {@code workstream.history}, {@code workstream.current-seqs} and {@code workstream.warmup.purge} (cluster: one
- * consumer per core node). Publishes
- * {@code workstream.changes} ({@code TenantChange}) once after every committed change.
+ * consumer per core node). Publishes {@code workstream.changes} ({@code TenantChange}) once after every committed
+ * change.
  */
 public final class DbVerticle extends VerticleBase {
 

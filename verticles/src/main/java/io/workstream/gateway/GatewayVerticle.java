@@ -53,7 +53,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
-  private static final String NODE_MAP = "workstream.node";
+  static final String NODE_MAP = "workstream.node";
   static final int CLOSING_TIMEOUT_SECONDS = 2;
   private static final String WEBSOCKET_PATH = "/ws";
 
@@ -114,7 +114,7 @@ public final class GatewayVerticle extends VerticleBase {
       });
       vertx.setPeriodic(tickMs(config), id -> tick());
       return bus.listen(Endpoints.GATEWAY_EVENTS.instance(gatewayId), fanOut::deliver).completion()
-        .compose(v -> warmUp(options))
+        .compose(v -> warmUpOnce(options))
         .compose(v -> server.listen(config.port(), config.host()));
     }).onSuccess(v -> {
       node.gatewayStarted();
@@ -194,6 +194,18 @@ public final class GatewayVerticle extends VerticleBase {
           LOG.debug("websocket upgrade failed", kv("error", err.toString()));
         });
     }
+  }
+
+  /**
+   * The first instance of the node to get here warms the node up; the others wait for that before they listen, so no
+   * client reaches a cold node whichever instance accepts it.
+   */
+  private Future<Void> warmUpOnce(HttpServerOptions options) {
+    if (!config.warmup().enabled()) {
+      return Future.succeededFuture();
+    }
+    WarmupGate gate = WarmupGate.of(vertx);
+    return gate.claim() ? warmUp(options).andThen(done -> gate.open()) : gate.opened(vertx);
   }
 
   /**

@@ -30,10 +30,10 @@ import java.util.UUID;
  * project and a writer creating work items in it, over real loopback WebSockets to the instance's private warm-up
  * listener, through the handlers, PostgreSQL and the broadcast and back out to every subscriber. The JIT compiles the
  * hot paths while nobody waits on them, so the first clients get the node's full speed rather than an interpreter's.
- * Subscribers come and go as they do in real use ({@link #churn}): code compiled without ever seeing a socket close
- * would be thrown away at the first one (the end of the warm-up, say) and compiled again while clients wait.
- * It runs until the JIT has settled (compile time grows by less than {@code settledCompileMsPerSecond}) after at
- * least {@code minCreates} creates, or for {@code maxMs} at most.
+ * Subscribers come and go as they do in real use ({@link GatewayConfig.Warmup#churn}): code compiled without ever
+ * seeing a socket close would be thrown away at the first one (the end of the warm-up, say) and compiled again while
+ * clients wait. It runs until the JIT has settled (compile time grows by less than
+ * {@code settledCompileMsPerSecond}) after at least {@code minCreates} creates, or for {@code maxMs} at most.
  */
 final class Warmup {
 
