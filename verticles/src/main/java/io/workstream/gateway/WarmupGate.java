@@ -6,8 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.shareddata.Shareable;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One warm-up per node (per Vert.x instance, for its life): the gateway instance that claims it warms the node up; the
@@ -17,9 +16,8 @@ final class WarmupGate implements Shareable {
 
   private static final String KEY = "warmup-gate";
 
-  private boolean claimed;
-  private boolean open;
-  private final List<Runnable> waiting = new ArrayList<>();
+  private final AtomicBoolean claimed = new AtomicBoolean();
+  private final Promise<Void> over = Promise.promise();
 
   static WarmupGate of(Vertx vertx) {
     return (WarmupGate) vertx.sharedData().getLocalMap(GatewayVerticle.NODE_MAP).computeIfAbsent(KEY,
@@ -27,35 +25,19 @@ final class WarmupGate implements Shareable {
   }
 
   /** Whether the caller is the one to warm the node up (the first to ask). */
-  synchronized boolean claim() {
-    if (claimed) {
-      return false;
-    }
-    claimed = true;
-    return true;
+  boolean claim() {
+    return claimed.compareAndSet(false, true);
   }
 
   /** The warm-up is over, however it went. */
   void open() {
-    List<Runnable> released;
-    synchronized (this) {
-      open = true;
-      released = new ArrayList<>(waiting);
-      waiting.clear();
-    }
-    released.forEach(Runnable::run);
+    over.tryComplete();
   }
 
   /** Completes, on the caller's context, once the warm-up is over. */
   Future<Void> opened(Vertx vertx) {
-    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
-    Promise<Void> opened = context.promise();
-    synchronized (this) {
-      if (!open) {
-        waiting.add(() -> opened.tryComplete());
-        return opened.future();
-      }
-    }
-    return Future.succeededFuture();
+    Promise<Void> opened = ((ContextInternal) vertx.getOrCreateContext()).promise();
+    over.future().onComplete(done -> opened.tryComplete());
+    return opened.future();
   }
 }
