@@ -70,9 +70,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
    * Warming on start ({@link io.workstream.gateway.Warmup}): before an instance listens for clients,
    * {@code subscribers} loopback subscribers and one writer with {@code inFlight} creates outstanding drive it until
    * the JIT has settled — compile time growing by less than {@code settledCompileMsPerSecond} — after at least
-   * {@code minCreates} creates, or for {@code maxMs} at most. Off unless configured.
+   * {@code minCreates} creates, or for {@code maxMs} at most. That is one round; there are {@code rounds}, each
+   * ending as the warm-up does (its sockets closed, its data removed), so that the code compiled in the last one
+   * has already met that end. Off unless configured.
    */
-  public record Warmup(boolean enabled, int subscribers, int inFlight, int minCreates, long maxMs,
+  public record Warmup(boolean enabled, int rounds, int subscribers, int inFlight, int minCreates, long maxMs,
                        long settledCompileMsPerSecond) {
 
     /** Subscribers replaced at each check, as clients come and go: one in fifty, at least one. */
@@ -103,10 +105,11 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
       throw new IllegalArgumentException("gateway.warmup.subscribers must be at least 1, and with one in fifty "
         + "more (those replaced as it goes) and the writer, at most gateway.connections.maxPerTenant and maxPerNode");
     }
-    if (warmup.enabled() && (warmup.inFlight() < 1 || warmup.inFlight() > maxInFlight
-      || warmup.maxMs() < 1 || warmup.maxMs() > MAX_WARMUP_MS)) {
+    if (warmup.enabled() && (warmup.inFlight() < 1 || warmup.inFlight() > maxInFlight || warmup.rounds() < 1
+      || warmup.maxMs() < 1 || (long) warmup.rounds() * warmup.maxMs() > MAX_WARMUP_MS)) {
       throw new IllegalArgumentException("gateway.warmup.inFlight must be 1.." + maxInFlight
-        + " (gateway.maxInFlight) and gateway.warmup.maxMs 1.." + MAX_WARMUP_MS);
+        + " (gateway.maxInFlight), gateway.warmup.rounds at least 1 and maxMs at least 1, with rounds × maxMs at most "
+        + MAX_WARMUP_MS);
     }
     if (!"HS256".equals(auth.algorithm())) {
       return this;
@@ -182,6 +185,7 @@ public record GatewayConfig(String host, int port, long requestTimeoutMs, int ma
         drain.getLong("quietMs", 500L)),
       new Warmup(
         warmup.getBoolean("enabled", false),
+        warmup.getInteger("rounds", 2),
         warmup.getInteger("subscribers", 200),
         warmup.getInteger("inFlight", 32),
         warmup.getInteger("minCreates", 10_000),

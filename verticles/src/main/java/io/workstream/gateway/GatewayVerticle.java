@@ -212,8 +212,8 @@ public final class GatewayVerticle extends VerticleBase {
    * Warms this instance up ({@link Warmup}) through a listener of its own on an ephemeral loopback port, which
    * accepts only the random ticket made here for it — nothing outside this process knows it — and closes, with its
    * connections, when the warm-up ends. Its connections belong to a tenant of their own that no token can name
-   * ({@link ReservedTenants}) and are not rate limited: they are the node's own. Then the database forgets that
-   * tenant. A warm-up that fails is logged, and the instance starts anyway: it is only slower at first.
+   * ({@link ReservedTenants}) and are not rate limited: they are the node's own. After each round the database
+   * forgets that tenant. A warm-up that fails is logged, and the instance starts anyway: it is only slower at first.
    */
   private Future<Void> warmUp(HttpServerOptions options) {
     if (!config.warmup().enabled()) {
@@ -236,21 +236,35 @@ public final class GatewayVerticle extends VerticleBase {
       }
     });
     return listener.listen(0, "127.0.0.1")
-      .onSuccess(bound -> LOG.info("warming up", kv("port", bound.actualPort())))
-      .compose(bound -> new Warmup(vertx, config.warmup(), new WebSocketConnectOptions()
+      .onSuccess(bound -> LOG.info("warming up", kv("port", bound.actualPort()), kv("rounds", config.warmup().rounds())))
+      .compose(bound -> warmUpRounds(1, principal.tenantId(), new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(bound.actualPort()).setURI(WEBSOCKET_PATH)
-        .addHeader(Warmup.TICKET_HEADER, ticket)).run())
-      .onSuccess(outcome -> LOG.info("warmed up", kv("subscribers", outcome.subscribers()),
-        kv("replaced", outcome.replaced()), kv("creates", outcome.creates()), kv("refused", outcome.refused()), kv("deliveries", outcome.deliveries()),
-        kv("elapsedMs", outcome.elapsedMs()), kv("compileMs", outcome.compileMs())))
+        .addHeader(Warmup.TICKET_HEADER, ticket)))
       .onFailure(err -> LOG.warn("warm-up failed; starting cold", kv("error", err.toString())))
       .eventually(listener::close)
-      .eventually(() -> services.bus().request(Endpoints.PURGE_WARMUP, principal.tenantId())
-        .onSuccess(items -> LOG.info("warm-up data removed", kv("items", items)))
-        .onFailure(err -> LOG.warn("removing the warm-up's data failed", kv("tenantId", principal.tenantId()),
-          kv("error", err.toString()))))
       .<Void>mapEmpty()
       .otherwise((Void) null);
+  }
+
+  /**
+   * Round {@code round} of the warm-up and those after it. Each round ends as the whole warm-up does — its sockets
+   * closed, then a bus request outside any client's request for the database to forget its tenant — and the next
+   * starts afresh. Code compiled without ever seeing that end is thrown away when it comes (JFR showed the event
+   * bus's whole delivery path deoptimized by the first request without a request context) and compiled again while
+   * the first clients wait; after another round it is compiled knowing it.
+   */
+  private Future<Void> warmUpRounds(int round, String tenantId, WebSocketConnectOptions target) {
+    return new Warmup(vertx, config.warmup(), target).run()
+      .onSuccess(outcome -> LOG.info("warmed up", kv("round", round), kv("subscribers", outcome.subscribers()),
+        kv("replaced", outcome.replaced()), kv("creates", outcome.creates()), kv("refused", outcome.refused()),
+        kv("deliveries", outcome.deliveries()), kv("elapsedMs", outcome.elapsedMs()),
+        kv("compileMs", outcome.compileMs())))
+      .eventually(() -> services.bus().request(Endpoints.PURGE_WARMUP, tenantId)
+        .onSuccess(items -> LOG.info("warm-up data removed", kv("round", round), kv("items", items)))
+        .onFailure(err -> LOG.warn("removing the warm-up's data failed", kv("tenantId", tenantId),
+          kv("error", err.toString()))))
+      .compose(outcome -> round < config.warmup().rounds()
+        ? warmUpRounds(round + 1, tenantId, target) : Future.succeededFuture());
   }
 
   private void refuse(HttpServerRequest request, int status, ErrorCode code, String message) {

@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Drives a fresh gateway instance the way its busiest clients will, before it listens for them: subscribers of one
@@ -49,12 +50,17 @@ final class Warmup {
     1_000_000, 1_000_000);
   private static final long CHECK_MS = 500;
   private static final long MIN_RETRY_MS = 100;
+  /**
+   * Descriptions of 0 to this many characters, not one size: events of many sizes (JFR showed the frame writer
+   * deoptimized on its header-size branch at the first clients' events when every warm-up event had one size).
+   */
+  private static final int MAX_DESCRIPTION = 400;
+  private static final String DESCRIPTION = "w".repeat(MAX_DESCRIPTION);
 
   private final Vertx vertx;
   private final GatewayConfig.Warmup settings;
   private final WebSocketConnectOptions target;
   private final String project = UUID.randomUUID().toString();
-  private final String description = "w".repeat(200);
   private final CompilationMXBean compiler = ManagementFactory.getCompilationMXBean();
   private final Promise<Outcome> done = Promise.promise();
   private final ArrayDeque<WebSocket> subscribers = new ArrayDeque<>();
@@ -157,7 +163,8 @@ final class Warmup {
     outstanding++;
     writer.writeBinaryMessage(Buffer.buffer(ClientMessage.newBuilder().setMessageId(UUID.randomUUID().toString())
       .setCreateWorkItem(CreateWorkItem.newBuilder().setProjectId(project).setType(WorkItemType.TASK)
-        .setTitle("warm-up " + creates).setDescription(description))
+        .setTitle("warm-up " + creates)
+        .setDescription(DESCRIPTION.substring(ThreadLocalRandom.current().nextInt(MAX_DESCRIPTION + 1))))
       .build().toByteArray()));
   }
 
