@@ -236,7 +236,8 @@ public final class GatewayVerticle extends VerticleBase {
       }
     });
     return listener.listen(0, "127.0.0.1")
-      .onSuccess(bound -> LOG.info("warming up", kv("port", bound.actualPort()), kv("rounds", config.warmup().rounds())))
+      .onSuccess(bound -> LOG.info("warming up", kv("port", bound.actualPort()),
+        kv("rounds", config.warmup().rounds())))
       .compose(bound -> warmUpRounds(1, principal.tenantId(), new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(bound.actualPort()).setURI(WEBSOCKET_PATH)
         .addHeader(Warmup.TICKET_HEADER, ticket)))
