@@ -130,7 +130,7 @@ class WarmupTest {
   }
 
   private static JsonObject line(List<JsonObject> lines, String message) {
-    return lines.stream().filter(line -> message.equals(line.getString("message"))).findFirst()
+    return lines(lines, message).stream().findFirst()
       .orElseThrow(() -> new AssertionError("no \"" + message + "\" in the log: " + lines));
   }
 

@@ -216,9 +216,6 @@ public final class GatewayVerticle extends VerticleBase {
    * forgets that tenant. A warm-up that fails is logged, and the instance starts anyway: it is only slower at first.
    */
   private Future<Void> warmUp(HttpServerOptions options) {
-    if (!config.warmup().enabled()) {
-      return Future.succeededFuture();
-    }
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
     String ticket = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
@@ -256,7 +253,7 @@ public final class GatewayVerticle extends VerticleBase {
    */
   private Future<Void> warmUpRounds(int round, String tenantId, WebSocketConnectOptions target) {
     return new Warmup(vertx, config.warmup(), target).run()
-      .onSuccess(outcome -> LOG.info("warmed up", kv("round", round), kv("subscribers", outcome.subscribers()),
+      .onSuccess(outcome -> LOG.info("warmed up", kv("round", round), kv("subscribers", config.warmup().subscribers()),
         kv("replaced", outcome.replaced()), kv("creates", outcome.creates()), kv("refused", outcome.refused()),
         kv("deliveries", outcome.deliveries()), kv("elapsedMs", outcome.elapsedMs()),
         kv("compileMs", outcome.compileMs())))

@@ -39,8 +39,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Warmup {
 
   /** What a warm-up did, for the log. */
-  record Outcome(int subscribers, long replaced, long creates, long refused, long deliveries, long elapsedMs,
-                 long compileMs) {
+  record Outcome(long replaced, long creates, long refused, long deliveries, long elapsedMs, long compileMs) {
   }
 
   /** Carries the warm-up listener's ticket. */
@@ -215,7 +214,7 @@ final class Warmup {
   }
 
   private Outcome outcome() {
-    return new Outcome(settings.subscribers(), replaced, creates, refused, deliveries,
+    return new Outcome(replaced, creates, refused, deliveries,
       (System.nanoTime() - started) / 1_000_000, compileMs() - compileMsAtStart);
   }
 
