@@ -67,6 +67,11 @@ class WarmupTest {
         "the first round's items and the dead node's: " + removals);
       assertTrue(removals.get(1).getLong("items") >= rounds.get(1).getLong("creates"),
         "the second round's items: " + removals);
+      String eventLoop = warming.getString("thread_name");
+      for (JsonObject step : List.of(rounds.get(0), removals.get(0), rounds.get(1), removals.get(1))) {
+        assertEquals(eventLoop, step.getString("thread_name"),
+          "every round runs on the warming gateway instance's event loop: " + step);
+      }
       assertTrue(lines.indexOf(removals.get(0)) < lines.indexOf(rounds.get(1))
           && lines.indexOf(removals.get(1)) < lines.indexOf(line(lines, "gateway listening")),
         "a round starts once the one before it has ended, and the node listens for clients once the last has");

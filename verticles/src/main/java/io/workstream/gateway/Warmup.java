@@ -9,6 +9,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.internal.ContextInternal;
 import io.workstream.protocol.v1.ClientMessage;
 import io.workstream.protocol.v1.CreateWorkItem;
 import io.workstream.protocol.v1.ProjectCursor;
@@ -34,7 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Subscribers come and go as they do in real use ({@link GatewayConfig.Warmup#churn}): code compiled without ever
  * seeing a socket close would be thrown away at the first one (the end of the warm-up, say) and compiled again while
  * clients wait. It runs until the JIT has settled (compile time grows by less than
- * {@code settledCompileMsPerSecond}) after at least {@code minCreates} creates, or for {@code maxMs} at most.
+ * {@code settledCompileMsPerSecond}) after at least {@code minCreates} creates and one subscriber replaced, or for
+ * {@code maxMs} at most.
  */
 final class Warmup {
 
@@ -61,7 +63,12 @@ final class Warmup {
   private final WebSocketConnectOptions target;
   private final String project = UUID.randomUUID().toString();
   private final CompilationMXBean compiler = ManagementFactory.getCompilationMXBean();
-  private final Promise<Outcome> done = Promise.promise();
+  /**
+   * Bound to the context that made the warm-up, so what follows it runs there too: the client's close completes on
+   * Vert.x's acceptor thread, and a next round or the gateway's listen started from there would bind its sockets and
+   * timers to contexts of their own.
+   */
+  private final Promise<Outcome> done;
   private final ArrayDeque<WebSocket> subscribers = new ArrayDeque<>();
   private final Set<WebSocket> leaving = new HashSet<>();
   private WebSocketClient client;
@@ -75,6 +82,7 @@ final class Warmup {
     this.vertx = vertx;
     this.settings = settings;
     this.target = target;
+    this.done = ((ContextInternal) vertx.getOrCreateContext()).promise();
   }
 
   Future<Outcome> run() {
@@ -191,7 +199,9 @@ final class Warmup {
     long compiledPerSecond = (now - lastCompileMs) * 1000 / CHECK_MS;
     lastCompileMs = now;
     long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-    boolean settled = creates >= settings.minCreates() && compiledPerSecond < settings.settledCompileMsPerSecond();
+    // At least one subscriber came and went, however soon the JIT settles (a later round may settle at once).
+    boolean settled = replaced > 0 && creates >= settings.minCreates()
+      && compiledPerSecond < settings.settledCompileMsPerSecond();
     if (!settled && elapsedMs < settings.maxMs()) {
       replaceSubscribers();
     } else {
