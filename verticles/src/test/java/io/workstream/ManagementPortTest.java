@@ -37,12 +37,12 @@ class ManagementPortTest {
     try {
       assertNotEquals(service.port, service.managementPort());
       for (String route : ROUTES) {
-        assertEquals(200, TestService.get(service.clients, service.managementPort(), route).status(), route);
+        assertEquals(200, TestService.get(service.managementPort(), route).status(), route);
         assertEquals(404, service.get(route).status(), "the public port serves " + route);
       }
-      assertTrue(TestService.get(service.clients, service.managementPort(), "/metrics").body()
+      assertTrue(TestService.get(service.managementPort(), "/metrics").body()
         .contains("workstream_connections_open"));
-      assertEquals(404, TestService.get(service.clients, service.managementPort(), "/ws").status(),
+      assertEquals(404, TestService.get(service.managementPort(), "/ws").status(),
         "no WebSocket on the management port");
       try (WsClient client = service.connect(newId(), "viewer")) {
         assertTrue(client.request(subscribe(newId())).hasSubscribeAck(), "the public port still serves clients");

@@ -104,7 +104,7 @@ class ClusterTopologyTest {
     InJvmCluster.Member core = cluster.start(db, List.of(Node.CORE));
     InJvmCluster.Member edge = cluster.start(db, List.of(Node.EDGE));
 
-    TestService.HttpResult edgeHealth = TestService.get(cluster.clients(), edge.port(), "/health");
+    TestService.HttpResult edgeHealth = TestService.get(edge.port(), "/health");
     assertEquals(200, edgeHealth.status(), edgeHealth.body());
     String edgeText = edgeHealth.body();
     assertTrue(edgeText.contains("\"units\":[\"edge\"]"), edgeText);
@@ -113,16 +113,16 @@ class ClusterTopologyTest {
     assertTrue(edgeText.contains("\"answeredBy\":\"" + core.id() + "\""), "the core unit is reached: " + edgeText);
     assertFalse(edgeText.contains("\"database\""), "an edge node has no database of its own: " + edgeText);
 
-    TestService.HttpResult coreReady = TestService.get(cluster.clients(), core.port(), "/health/ready");
+    TestService.HttpResult coreReady = TestService.get(core.port(), "/health/ready");
     assertEquals(200, coreReady.status(), coreReady.body());
     assertTrue(coreReady.body().contains("\"database\":\"UP\""), coreReady.body());
     assertTrue(coreReady.body().contains("\"breaker\":\"CLOSED\""), coreReady.body());
 
     cluster.stop(core);
-    TestService.HttpResult edgeReady = TestService.get(cluster.clients(), edge.port(), "/health/ready");
+    TestService.HttpResult edgeReady = TestService.get(edge.port(), "/health/ready");
     assertEquals(503, edgeReady.status(), "an edge without a core unit cannot serve: " + edgeReady.body());
     assertTrue(edgeReady.body().contains("no core unit answered"), edgeReady.body());
-    assertEquals(200, TestService.get(cluster.clients(), edge.port(), "/health/live").status());
+    assertEquals(200, TestService.get(edge.port(), "/health/live").status());
   }
 
   @Test
@@ -162,7 +162,7 @@ class ClusterTopologyTest {
         assertEquals(ack.getWorkItemAck().getItem(), client.nextEvent().getCreated());
       }
       InJvmCluster.Member intruder = cluster.start(db, List.of(Node.EDGE), c -> c, tls(stranger));
-      TestService.HttpResult ready = TestService.get(cluster.clients(), intruder.port(), "/health/ready");
+      TestService.HttpResult ready = TestService.get(intruder.port(), "/health/ready");
       assertEquals(503, ready.status(), "a node without the cluster's certificate reaches no core unit: " + ready.body());
     } finally {
       clusterCa.delete();

@@ -105,10 +105,6 @@ public final class InJvmCluster implements AutoCloseable {
     }
   }
 
-  public Vertx clients() {
-    return clients;
-  }
-
   @Override
   public void close() {
     List.copyOf(members).forEach(this::stop);
