@@ -98,7 +98,9 @@ public final class GatewayVerticle extends VerticleBase {
         // Every response and socket write is made on the connection's event loop, so the HTTP/1 connection needs no
         // cross-thread write queue: without this each one keeps a 1,024-slot queue (about 4.6 KiB), for as long as
         // the WebSocket upgraded from it lives. The WebSocket's own queue goes too (SocketTrim).
-        .setStrictThreadMode(true);
+        .setStrictThreadMode(true)
+        // HTTP/1.1 only, as on the management port (see ManagementVerticle): an h2c upgrade is answered in HTTP/1.1.
+        .setHttp2ClearTextEnabled(false);
       if (config.outbound().socketSendBufferBytes() > 0) {
         options.setSendBufferSize(config.outbound().socketSendBufferBytes());
       }

@@ -3,6 +3,7 @@ package io.workstream.health;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
@@ -29,7 +30,11 @@ public final class ManagementVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     NodeHealth.mount(router, Bus.of(vertx), Observability.registryName(config()));
-    server = vertx.createHttpServer().requestHandler(router);
+    // HTTP/1.1 only, here and on the gateway: WebSockets upgrade from HTTP/1.1, and probes and scrapers speak it, so
+    // HTTP/2's cleartext upgrade (on by default in Vert.x) would add a second protocol stack to the edge for no
+    // client. It also answered the JDK's HTTP client, which offers that upgrade by default, with responses the
+    // client sometimes never completed (a 20-KB /metrics, within a few hundred requests).
+    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(router);
     ManagementConfig management = ManagementConfig.from(config());
     return server.listen(management.port(), management.host())
       .onSuccess(s -> {

@@ -310,7 +310,7 @@ public final class LoadGenerator {
    */
   private String serverHeapMb() {
     try {
-      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + opt.get("host")
+      String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://" + opt.get("host")
           + ":" + opt.get("port") + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
       double used = metrics.lines()

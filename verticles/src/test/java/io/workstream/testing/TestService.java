@@ -126,12 +126,13 @@ public final class TestService implements AutoCloseable {
   }
 
   /**
-   * A plain HTTP GET to any node's port, with the JDK's client. Not Vert.x's: from a thread outside Vert.x, its
+   * A plain HTTP/1.1 GET to any node's port, with the JDK's client. Not Vert.x's: from a thread outside Vert.x, its
    * {@code request().compose(send).compose(body)} can lose the response's end (vert.x#6038, fixed after 5.0.7), and
    * the request then times out although the server answered.
    */
   public static HttpResult get(int port, String path) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
     try {
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
