@@ -19,7 +19,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The whole service (main verticle, four roles) in this JVM, on a free port, against a real PostgreSQL; clients
@@ -134,10 +136,11 @@ public final class TestService implements AutoCloseable {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
     try {
-      HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+      // The whole exchange within 20 s: the request's own timeout ends at the response's headers.
+      HttpResponse<String> response = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+        + path)).build(), HttpResponse.BodyHandlers.ofString()).get(20, TimeUnit.SECONDS);
       return new HttpResult(response.statusCode(), response.body());
-    } catch (IOException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("GET " + path + " on port " + port + " failed" + Diagnostics.onTimeout(e, port), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
