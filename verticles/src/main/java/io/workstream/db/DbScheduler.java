@@ -72,6 +72,8 @@ final class DbScheduler {
   private int nextInterval;
   private long lastCompletionAt;
   private boolean backlogAtLastCompletion;
+  /** The DB verticle's event loop, where it is made: its only thread (checked where assertions are on, as in tests). */
+  private final Thread owner = Thread.currentThread();
 
   DbScheduler(Limits limits, MeterRegistry registry) {
     this(limits, registry, System::nanoTime);
@@ -89,6 +91,7 @@ final class DbScheduler {
 
   /** Runs {@code operation} for {@code tenantId} when a connection is free and it is that tenant's turn. */
   <T> Future<T> submit(String tenantId, Supplier<Future<T>> operation) {
+    assert confined();
     Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
     if (tenant.waiting.isEmpty() && tenant.inFlight < cap(tenant) && inFlight < limits.maxInFlight()) {
       return start(tenant, operation);
@@ -133,6 +136,7 @@ final class DbScheduler {
   }
 
   private void finished(Tenant tenant) {
+    assert confined();
     long now = nanoClock.getAsLong();
     if (backlogAtLastCompletion) {
       long interval = now - lastCompletionAt;
@@ -150,6 +154,14 @@ final class DbScheduler {
     }
     forgetIfIdle(tenant);
     startNext();
+  }
+
+  private boolean confined() {
+    if (Thread.currentThread() != owner) {
+      throw new AssertionError("DbScheduler used on " + Thread.currentThread().getName() + ", not on "
+        + owner.getName());
+    }
+    return true;
   }
 
   private void startNext() {

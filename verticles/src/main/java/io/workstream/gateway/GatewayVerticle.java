@@ -65,9 +65,12 @@ public final class GatewayVerticle extends VerticleBase {
   private NodeState node;
   private HttpServer server;
   private Promise<Void> drained;
+  /** This instance's event loop: its connections, timers and state live there alone (checked where assertions are on). */
+  private Thread eventLoop;
 
   @Override
   public Future<?> start() {
+    eventLoop = Thread.currentThread();
     config = GatewayConfig.from(config()).checked();
     ManagementConfig management = ManagementConfig.from(config());
     node = NodeState.of(vertx);
@@ -108,6 +111,7 @@ public final class GatewayVerticle extends VerticleBase {
       // connection's lifetime (a few hundred bytes more per connection), and neither SocketTrim nor the wire could
       // reach its Netty channel through the wrapper.
       server = vertx.createHttpServer(options).requestHandler(request -> {
+        assert confined();
         if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path())) {
           upgrade(request);
         } else {
@@ -276,6 +280,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void connected(ServerWebSocket ws, Principal principal, GatewayConfig.RateLimit rate) {
+    assert confined();
     SocketTrim.apply(ws);
     Connection connection = new Connection(services, ws, principal, rate, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
@@ -293,10 +298,19 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void tick() {
+    assert confined();
     long now = System.currentTimeMillis();
     for (Connection connection : List.copyOf(connections)) {
       connection.tick(now);
     }
+  }
+
+  private boolean confined() {
+    if (Thread.currentThread() != eventLoop) {
+      throw new AssertionError("gateway instance used on " + Thread.currentThread().getName() + ", not on "
+        + eventLoop.getName());
+    }
+    return true;
   }
 
   /**
