@@ -7,11 +7,9 @@ import io.vertx.core.Promise;
 import io.workstream.bus.WorkstreamException;
 
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -31,14 +29,8 @@ import java.util.function.Supplier;
  */
 final class DbScheduler {
 
-  /**
-   * The pace is the mean of this many intervals between completions: ten groups of a group commit or so, so that one
-   * slow group (a cold project, a checkpoint) moves it a little. An average weighted to the newest interval moved
-   * enough on one 150-ms group to shed 49 of a 100-create burst that would have drained in 342 ms.
-   */
-  private static final int PACE_WINDOW = 64;
-  /** The interval assumed before any was measured. */
-  private static final long PRIOR_INTERVAL_NANOS = 5_000_000;
+  /** Weight of the newest interval between completions in the running average. */
+  private static final double SMOOTHING = 0.1;
   private static final long MIN_RETRY_AFTER_MS = 10;
 
   /**
@@ -53,7 +45,6 @@ final class DbScheduler {
   }
 
   private final Limits limits;
-  private final LongSupplier nanoClock;
   private final Map<String, Tenant> tenants = new HashMap<>();
   /** Tenants with queued work and a connection to spare, in turn order. */
   private final ArrayDeque<Tenant> turns = new ArrayDeque<>();
@@ -63,28 +54,15 @@ final class DbScheduler {
   private int queued;
   /** Tenants with at least one operation waiting: they share the connections that free up. */
   private int waitingTenants;
-  /**
-   * The last {@link #PACE_WINDOW} intervals between two completions while operations were waiting (a ring, with
-   * their sum): the pace at which the queue drains.
-   */
-  private final long[] intervalsNanos = new long[PACE_WINDOW];
-  private long intervalsSumNanos = PACE_WINDOW * PRIOR_INTERVAL_NANOS;
-  private int nextInterval;
-  private long lastCompletionAt;
+  /** The time between two completions while operations were waiting: the pace at which the queue drains. */
+  private double averageIntervalMs = 5;
+  private long lastCompletionAt = System.nanoTime();
   private boolean backlogAtLastCompletion;
   /** The DB verticle's event loop, where it is made: its only thread (checked where assertions are on, as in tests). */
   private final Thread owner = Thread.currentThread();
 
   DbScheduler(Limits limits, MeterRegistry registry) {
-    this(limits, registry, System::nanoTime);
-  }
-
-  /** With {@code nanoClock} for {@link System#nanoTime()}: a test's own clock. */
-  DbScheduler(Limits limits, MeterRegistry registry, LongSupplier nanoClock) {
     this.limits = limits;
-    this.nanoClock = nanoClock;
-    this.lastCompletionAt = nanoClock.getAsLong();
-    Arrays.fill(intervalsNanos, PRIOR_INTERVAL_NANOS);
     this.shedAtOnce = shedCounter(registry, "full");
     this.shedAfterWaiting = shedCounter(registry, "waited");
   }
@@ -107,7 +85,7 @@ final class DbScheduler {
     if (tenant.waiting.isEmpty()) {
       waitingTenants++;
     }
-    tenant.waiting.add(new Waiting<>(operation, promise, nanoClock.getAsLong()));
+    tenant.waiting.add(new Waiting<>(operation, promise, System.nanoTime()));
     queued++;
     if (!tenant.hasTurn && tenant.inFlight < cap(tenant)) {
       giveTurn(tenant);
@@ -137,12 +115,9 @@ final class DbScheduler {
 
   private void finished(Tenant tenant) {
     assert confined();
-    long now = nanoClock.getAsLong();
+    long now = System.nanoTime();
     if (backlogAtLastCompletion) {
-      long interval = now - lastCompletionAt;
-      intervalsSumNanos += interval - intervalsNanos[nextInterval];
-      intervalsNanos[nextInterval] = interval;
-      nextInterval = (nextInterval + 1) % PACE_WINDOW;
+      averageIntervalMs += SMOOTHING * ((now - lastCompletionAt) / 1e6 - averageIntervalMs);
     }
     lastCompletionAt = now;
     backlogAtLastCompletion = queued > 0;
@@ -175,7 +150,7 @@ final class DbScheduler {
         continue;
       }
       Waiting<?> next = taken(tenant, tenant.waiting.poll());
-      if ((nanoClock.getAsLong() - next.queuedAt) / 1_000_000 > limits.maxQueueWaitMs()) {
+      if ((System.nanoTime() - next.queuedAt) / 1_000_000 > limits.maxQueueWaitMs()) {
         shedAfterWaiting.increment();
         next.promise.fail(overloaded(tenant));
       } else {
@@ -203,7 +178,7 @@ final class DbScheduler {
    * time: refuse them now, not after they waited {@code maxQueueWaitMs} for nothing.
    */
   private void shedHopeless(Tenant tenant) {
-    long now = nanoClock.getAsLong();
+    long now = System.nanoTime();
     Waiting<?> newest;
     while ((newest = tenant.waiting.peekLast()) != null
       && (now - newest.queuedAt) / 1_000_000 + expectedWaitMs(tenant.waiting.size()) > limits.maxQueueWaitMs()) {
@@ -239,7 +214,7 @@ final class DbScheduler {
    */
   private long expectedWaitMs(int position) {
     int sharing = Math.max(1, waitingTenants);
-    return (long) Math.ceil(position * (intervalsSumNanos / 1e6 / PACE_WINDOW) * sharing);
+    return (long) Math.ceil(position * averageIntervalMs * sharing);
   }
 
   private WorkstreamException overloaded(Tenant tenant) {

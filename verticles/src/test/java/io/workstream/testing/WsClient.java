@@ -44,7 +44,8 @@ public final class WsClient implements AutoCloseable {
     ws.binaryMessageHandler(this::onFrame);
     ws.closeHandler(v -> {
       closed.complete(ws.closeStatusCode());
-      pending.values().forEach(f -> f.completeExceptionally(new IllegalStateException("connection closed")));
+      String why = "connection closed (" + ws.closeStatusCode() + " " + ws.closeReason() + ")";
+      pending.values().forEach(f -> f.completeExceptionally(new IllegalStateException(why)));
     });
   }
 
