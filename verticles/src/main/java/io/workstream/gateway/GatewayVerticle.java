@@ -65,7 +65,7 @@ public final class GatewayVerticle extends VerticleBase {
   private NodeState node;
   private HttpServer server;
   private Promise<Void> drained;
-  /** This instance's event loop: its connections, timers and state live there alone (checked where assertions are on). */
+  /** This instance's event loop: its connections, timers and state live there alone (checked under assertions). */
   private Thread eventLoop;
 
   @Override

@@ -310,9 +310,9 @@ public final class LoadGenerator {
    */
   private String serverHeapMb() {
     try {
-      String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://" + opt.get("host")
-          + ":" + opt.get("port") + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://" + opt.get("host") + ":" + opt.get("port")
+        + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
       double used = metrics.lines()
         .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();

@@ -141,7 +141,8 @@ public final class TestService implements AutoCloseable {
         + path)).build(), HttpResponse.BodyHandlers.ofString()).get(20, TimeUnit.SECONDS);
       return new HttpResult(response.statusCode(), response.body());
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("GET " + path + " on port " + port + " failed" + Diagnostics.onTimeout(e, port), e);
+      throw new IllegalStateException("GET " + path + " on port " + port + " failed" + Diagnostics.onTimeout(e, port),
+        e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
