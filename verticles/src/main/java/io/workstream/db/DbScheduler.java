@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.workstream.bus.Confined;
 import io.workstream.bus.WorkstreamException;
 
 import java.util.ArrayDeque;
@@ -58,8 +59,8 @@ final class DbScheduler {
   private double averageIntervalMs = 5;
   private long lastCompletionAt = System.nanoTime();
   private boolean backlogAtLastCompletion;
-  /** The DB verticle's event loop, where it is made: its only thread (checked where assertions are on, as in tests). */
-  private final Thread owner = Thread.currentThread();
+  /** Made on the DB verticle's event loop, its only thread. */
+  private final Confined eventLoop = new Confined("DbScheduler");
 
   DbScheduler(Limits limits, MeterRegistry registry) {
     this.limits = limits;
@@ -69,7 +70,7 @@ final class DbScheduler {
 
   /** Runs {@code operation} for {@code tenantId} when a connection is free and it is that tenant's turn. */
   <T> Future<T> submit(String tenantId, Supplier<Future<T>> operation) {
-    assert confined();
+    assert eventLoop.here();
     Tenant tenant = tenants.computeIfAbsent(tenantId, Tenant::new);
     if (tenant.waiting.isEmpty() && tenant.inFlight < cap(tenant) && inFlight < limits.maxInFlight()) {
       return start(tenant, operation);
@@ -114,7 +115,7 @@ final class DbScheduler {
   }
 
   private void finished(Tenant tenant) {
-    assert confined();
+    assert eventLoop.here();
     long now = System.nanoTime();
     if (backlogAtLastCompletion) {
       averageIntervalMs += SMOOTHING * ((now - lastCompletionAt) / 1e6 - averageIntervalMs);
@@ -129,14 +130,6 @@ final class DbScheduler {
     }
     forgetIfIdle(tenant);
     startNext();
-  }
-
-  private boolean confined() {
-    if (Thread.currentThread() != owner) {
-      throw new AssertionError("DbScheduler used on " + Thread.currentThread().getName() + ", not on "
-        + owner.getName());
-    }
-    return true;
   }
 
   private void startNext() {

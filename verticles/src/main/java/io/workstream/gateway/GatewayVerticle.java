@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.workstream.Observability;
 import io.workstream.bus.Bus;
+import io.workstream.bus.Confined;
 import io.workstream.bus.Endpoints;
 import io.workstream.bus.ErrorCode;
 import io.workstream.bus.Failures;
@@ -65,12 +66,12 @@ public final class GatewayVerticle extends VerticleBase {
   private NodeState node;
   private HttpServer server;
   private Promise<Void> drained;
-  /** This instance's event loop: its connections, timers and state live there alone (checked under assertions). */
-  private Thread eventLoop;
+  /** This instance's event loop: its connections, timers and state live there alone. */
+  private Confined eventLoop;
 
   @Override
   public Future<?> start() {
-    eventLoop = Thread.currentThread();
+    eventLoop = new Confined("gateway instance");
     config = GatewayConfig.from(config()).checked();
     ManagementConfig management = ManagementConfig.from(config());
     node = NodeState.of(vertx);
@@ -111,7 +112,7 @@ public final class GatewayVerticle extends VerticleBase {
       // connection's lifetime (a few hundred bytes more per connection), and neither SocketTrim nor the wire could
       // reach its Netty channel through the wrapper.
       server = vertx.createHttpServer(options).requestHandler(request -> {
-        assert confined();
+        assert eventLoop.here();
         if (request.method() == HttpMethod.GET && WEBSOCKET_PATH.equals(request.path())) {
           upgrade(request);
         } else {
@@ -280,7 +281,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void connected(ServerWebSocket ws, Principal principal, GatewayConfig.RateLimit rate) {
-    assert confined();
+    assert eventLoop.here();
     SocketTrim.apply(ws);
     Connection connection = new Connection(services, ws, principal, rate, limits.tenantRate(principal.tenantId()));
     connections.add(connection);
@@ -298,19 +299,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void tick() {
-    assert confined();
+    assert eventLoop.here();
     long now = System.currentTimeMillis();
     for (Connection connection : List.copyOf(connections)) {
       connection.tick(now);
     }
-  }
-
-  private boolean confined() {
-    if (Thread.currentThread() != eventLoop) {
-      throw new AssertionError("gateway instance used on " + Thread.currentThread().getName() + ", not on "
-        + eventLoop.getName());
-    }
-    return true;
   }
 
   /**
